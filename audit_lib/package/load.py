@@ -1,0 +1,436 @@
+"""Load a data package folder into typed tables and a quarantine.
+
+Finds each table's file (English or Chinese name; CSV, XLSX or Parquet), detects the encoding and the header
+row, maps headers (English or Chinese, full-width folded) to the schema, parses every value, and quarantines
+rows that break a rule. Fatal problems (missing package.yaml, table or column; an unreadable or empty file; an
+identity column that arrived as numbers) raise PackageError with one clear message.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
+
+from ..errors import PackageError
+from . import quality, values
+from .schema import FILE_EXTENSIONS, TABLES, Table
+
+HEADER_SCAN_ROWS = 30
+
+
+@dataclass
+class InputFile:
+    table: str
+    path: str            # relative to the package folder
+    bytes: int
+    sha256: str
+
+
+@dataclass
+class Package:
+    root: Path
+    meta: dict
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    files: list[InputFile] = field(default_factory=list)
+    rows_read: dict[str, int] = field(default_factory=dict)
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def district_code(self) -> str:
+        return self.meta["district_code"]
+
+    @property
+    def district_name(self) -> str:
+        return self.meta.get("district_name", "")
+
+    @property
+    def year(self) -> int:
+        return int(self.meta["year"])
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+
+def _norm_header(text) -> str:
+    if text is None:
+        return ""
+    t = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    return t.replace(" ", "").replace("\u3000", "").lstrip("\ufeff")
+
+
+def _header_map(table: Table) -> dict[str, str]:
+    m = {}
+    for c in table.columns:
+        m[_norm_header(c.name)] = c.name
+        m[_norm_header(c.zh)] = c.name
+    return m
+
+
+def _find_header(rows: list[list], table: Table) -> int | None:
+    """Index of the first row that holds the table's column names (title rows above it are skipped)."""
+    hm = _header_map(table)
+    need = max(1, sum(c.required for c in table.columns) // 2)
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        hits = sum(1 for cell in row if _norm_header(cell) in hm)
+        if hits >= need:
+            return i
+    return None
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    n = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+            n += len(chunk)
+    return h.hexdigest(), n
+
+
+def read_meta(root: Path) -> dict:
+    path = root / "package.yaml"
+    if not path.exists():
+        raise PackageError(f"{root}: package.yaml is missing (district_code, district_name, year are required)")
+    try:
+        meta = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise PackageError(f"{path}: not readable YAML: {e}") from None
+    if not isinstance(meta, dict):
+        raise PackageError(f"{path}: expected a mapping of fields")
+    for key in ("district_code", "year"):
+        if meta.get(key) in (None, ""):
+            raise PackageError(f"{path}: field '{key}' is required")
+    code = str(meta["district_code"]).strip()
+    if not (len(code) == 6 and code.isdigit()):
+        raise PackageError(f"{path}: district_code must be a 6-digit GB/T 2260 code, got '{code}'")
+    meta["district_code"] = code
+    try:
+        meta["year"] = int(meta["year"])
+    except (TypeError, ValueError):
+        raise PackageError(f"{path}: year must be a whole number, got '{meta['year']}'") from None
+    meta.setdefault("district_name", "")
+    meta["district_name"] = str(meta["district_name"])
+    return meta
+
+
+def find_table_file(root: Path, table: Table) -> Path | None:
+    names = {table.name.lower(), _norm_header(table.zh), *(_norm_header(a) for a in table.aliases)}
+    found = []
+    for p in sorted(root.iterdir()):
+        if p.is_file() and p.suffix.lower() in FILE_EXTENSIONS and _norm_header(p.stem) in names:
+            found.append(p)
+    if len(found) > 1:
+        raise PackageError(f"{root}: table {table.name} ({table.zh}) is given by more than one file: "
+                           + ", ".join(p.name for p in found))
+    return found[0] if found else None
+
+
+# ---------------------------------------------------------------- raw readers: file -> text columns
+
+@dataclass
+class Raw:
+    columns: dict[str, pa.ChunkedArray]   # canonical name -> text column
+    rows: np.ndarray                      # Excel-style source row number of each data row
+    ignored: list[str]
+    rejected: list[pd.DataFrame]          # rows the reader itself could not split
+
+
+def _decode(raw: bytes, path: Path) -> tuple[str, bytes]:
+    """Detect UTF-8 (with or without BOM), GBK or GB18030; return the text and its UTF-8 bytes."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), raw
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("gb18030")   # a superset of GBK
+    except UnicodeDecodeError:
+        raise PackageError(f"{path.name}: not readable as UTF-8, GBK or GB18030 text") from None
+    return text, text.encode("utf-8")
+
+
+def _map_columns(header: list, table: Table, fname: str) -> tuple[dict[int, str], list[str]]:
+    hm = _header_map(table)
+    mapping: dict[int, str] = {}
+    ignored = []
+    for i, h in enumerate(header):
+        key = hm.get(_norm_header(h))
+        if key is None:
+            if _norm_header(h):
+                ignored.append(str(h))
+            continue
+        if key in mapping.values():
+            raise PackageError(f"{fname}: column {key} appears twice in the header")
+        mapping[i] = key
+    missing = [c for c in table.columns if c.required and c.name not in mapping.values()]
+    if missing:
+        names = ", ".join(f"{c.name} ({c.zh})" for c in missing)
+        raise PackageError(f"{fname}: required column missing: {names}")
+    return mapping, ignored
+
+
+def _read_csv(path: Path, table: Table) -> Raw:
+    import pyarrow.csv as pacsv
+
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise PackageError(f"{path.name}: the file is empty")
+    text, data = _decode(raw, path)
+    head_lines = text[: 1 << 16].splitlines()[:HEADER_SCAN_ROWS]
+    head_rows = list(csv.reader(head_lines))
+    h = _find_header(head_rows, table)
+    if h is None:
+        raise PackageError(f"{path.name}: no header row with the columns of {table.name} ({table.zh}) "
+                           f"in its first {HEADER_SCAN_ROWS} rows")
+    header = head_rows[h]
+    mapping, ignored = _map_columns(header, table, path.name)
+    ncol = len(header)
+    rejected: list[dict] = []
+
+    def on_invalid(row):
+        rejected.append({"row": row.number, "text": row.text, "n": row.actual_columns})
+        return "skip"
+
+    tbl = None
+    if b"\n\n" not in data and b"\r\n\r\n" not in data:
+        tbl = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(skip_rows=h + 1, column_names=[f"c{i}" for i in range(ncol)],
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(ncol)},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+        # Row numbers follow physical lines only when no record spans two lines: check by counting.
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        if tbl.num_rows + len(rejected) != lines - (h + 1):
+            tbl = None
+            rejected.clear()
+    if tbl is not None:
+        bad_rows = np.array(sorted(r["row"] for r in rejected if r["row"] is not None), dtype=np.int64)
+        all_rows = np.arange(h + 2, h + 2 + tbl.num_rows + len(rejected), dtype=np.int64)
+        rows = all_rows[~np.isin(all_rows, bad_rows)] if len(rejected) else all_rows
+        cols = {name: tbl.column(f"c{i}") for i, name in mapping.items()}
+    else:
+        # Quoted fields or blank lines: read with Python's csv module, which knows each record's line number.
+        reader = csv.reader(io.StringIO(text))
+        recs, rownums = [], []
+        for _ in range(h + 1):
+            next(reader, None)
+        for rec in reader:
+            line = reader.line_num
+            if not rec or all(not c.strip() for c in rec):
+                continue
+            if len(rec) != ncol:
+                rejected.append({"row": line, "text": ",".join(rec), "n": len(rec)})
+                continue
+            recs.append(rec)
+            rownums.append(line)
+        rows = np.asarray(rownums, dtype=np.int64)
+        cols = {name: pa.chunked_array([pa.array([r[i] for r in recs], type=pa.string())])
+                for i, name in mapping.items()}
+    rej = [quality.entries(table.name, path.name, [r["row"] or 0], "*", [r["text"]],
+                           [f"wrong number of columns ({r['n']} instead of {ncol})"]) for r in rejected]
+    return Raw(cols, rows, ignored, rej)
+
+
+def _cell_text(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    return str(v)
+
+
+def _read_xlsx(path: Path, table: Table) -> Raw:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds for a damaged file
+        raise PackageError(f"{path.name}: not a readable Excel workbook ({type(e).__name__}: {e})") from None
+    try:
+        wanted = {_norm_header(table.name), _norm_header(table.zh)}
+        ws = next((w for w in wb.worksheets if _norm_header(w.title) in wanted), wb.worksheets[0])
+        it = ws.iter_rows(values_only=True)
+        head = []
+        for row in it:
+            head.append(list(row))
+            if len(head) >= HEADER_SCAN_ROWS:
+                break
+        h = _find_header(head, table)
+        if h is None:
+            if not any(any(c is not None for c in r) for r in head):
+                raise PackageError(f"{path.name}: the file is empty")
+            raise PackageError(f"{path.name}: no header row with the columns of {table.name} ({table.zh}) "
+                               f"in its first {HEADER_SCAN_ROWS} rows of sheet '{ws.title}'")
+        header = head[h]
+        mapping, ignored = _map_columns(header, table, path.name)
+        id_cols = {i for i, name in mapping.items() if table.column(name).type == "id"}
+        data = {i: [] for i in mapping}
+        rownums = []
+        numeric_ids: dict[int, list] = {}
+
+        def take(row, rownum):
+            if row is None or all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
+                return
+            rownums.append(rownum)
+            for i in mapping:
+                v = row[i] if i < len(row) else None
+                if i in id_cols and isinstance(v, (int, float)) and not isinstance(v, bool):
+                    numeric_ids.setdefault(i, []).append((rownum, v))
+                data[i].append(_cell_text(v))
+
+        for k, row in enumerate(head[h + 1:], start=h + 2):
+            take(row, k)
+        for k, row in enumerate(it, start=len(head) + 1):
+            take(row, k)
+    finally:
+        wb.close()
+    for i, hits in numeric_ids.items():
+        _lost_digits_error(path.name, f"{mapping[i]} ({header[i]})", [(r, _cell_text(v)) for r, v in hits])
+    cols = {name: pa.chunked_array([pa.array(data[i], type=pa.string())]) for i, name in mapping.items()}
+    return Raw(cols, np.asarray(rownums, dtype=np.int64), ignored, [])
+
+
+def _read_parquet(path: Path, table: Table) -> Raw:
+    import pyarrow.parquet as pq
+
+    try:
+        tbl = pq.read_table(path)
+    except Exception as e:
+        raise PackageError(f"{path.name}: not a readable Parquet file ({type(e).__name__}: {e})") from None
+    mapping, ignored = _map_columns(tbl.column_names, table, path.name)
+    cols = {}
+    for i, name in mapping.items():
+        col = tbl.column(i)
+        if table.column(name).type == "id" and (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
+            vals = col.slice(0, 5).to_pylist()
+            _lost_digits_error(path.name, f"{name} ({tbl.column_names[i]})",
+                               [(k + 2, str(v)) for k, v in enumerate(vals)])
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        cols[name] = col
+    return Raw(cols, np.arange(2, 2 + tbl.num_rows, dtype=np.int64), ignored, [])
+
+
+def _lost_digits_error(fname: str, column: str, rows: list[tuple[int, str]]):
+    shown = "; ".join(f"row {r}: {v}" for r, v in rows[:3])
+    raise PackageError(
+        f"{fname}: column {column} holds identity numbers stored as numbers, which have lost digits "
+        f"that cannot be recovered ({shown}). Export the column as text and read the package again.")
+
+
+READERS = {".csv": _read_csv, ".xlsx": _read_xlsx, ".parquet": _read_parquet}
+
+
+# ---------------------------------------------------------------- typing and quarantine
+
+def _empty_column(type_: str, n: int) -> pd.Series:
+    if type_ == "money" or type_ == "int":
+        return pd.Series(pd.array([pd.NA] * n, dtype="Int64"))
+    if type_ == "date":
+        return pd.Series(np.full(n, np.datetime64("NaT", "ns")))
+    if type_ == "bool":
+        return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))
+    return pd.Series([None] * n, dtype="str")
+
+
+def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse every column of a raw table; return the typed rows that passed and their quarantine entries."""
+    n = len(raw.rows)
+    frame = {}
+    bad_any = np.zeros(n, dtype=bool)
+    parts = list(raw.rejected)
+    for col in table.columns:
+        if col.name not in raw.columns:
+            frame[col.name] = _empty_column(col.type, n)
+            continue
+        original = raw.columns[col.name]
+        text = values.normalize(original)
+        if col.type == "id":
+            lost = values.lost_digits(text)
+            if lost.any():
+                idx = np.flatnonzero(lost)[:3]
+                orig = original.take(pa.array(idx)).to_pylist()
+                _lost_digits_error(fname, col.name, [(int(raw.rows[i]), v) for i, v in zip(idx, orig)])
+        p = values.parse(text, col.type, col.enum)
+        bad = p.bad.copy()
+        reasons = p.reasons.copy()
+        if col.nonnull:
+            empty = ~np.asarray(pc.is_valid(text).to_numpy(zero_copy_only=False), dtype=bool)
+            reasons[empty & ~bad] = "empty value"
+            bad |= empty
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            parts.append(quality.entries(table.name, fname, raw.rows[idx], col.name,
+                                         original.take(pa.array(idx)).to_pylist(), reasons[idx]))
+            bad_any |= bad
+        frame[col.name] = p.values.reset_index(drop=True)
+    df = pd.DataFrame(frame)
+    df["_row"] = raw.rows
+    for col in table.columns:
+        if col.unique:
+            dup = df[col.name].duplicated(keep="first").to_numpy() & df[col.name].notna().to_numpy() & ~bad_any
+            if dup.any():
+                first = df.loc[~df[col.name].duplicated(keep="first"), [col.name, "_row"]]
+                firsts = df.loc[dup, [col.name]].merge(first, on=col.name, how="left")["_row"].to_numpy()
+                parts.append(quality.entries(table.name, fname, df.loc[dup, "_row"].to_numpy(), col.name,
+                                             df.loc[dup, col.name].tolist(),
+                                             [f"duplicate {col.name} (first at row {r})" for r in firsts]))
+                bad_any |= dup
+    kept = df.loc[~bad_any].reset_index(drop=True)
+    return kept, quality.combine(parts)
+
+
+def load_package(root: str | Path, tables: list[str] | None = None) -> Package:
+    """Read a package folder. ``tables`` limits reading to those tables (required tables are always read)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise PackageError(f"{root}: not a folder")
+    meta = read_meta(root)
+    pkg = Package(root=root, meta=meta, tables={}, quarantine=quality.combine([]))
+    q_parts = []
+    for table in TABLES:
+        if tables is not None and table.name not in tables and not table.required:
+            continue
+        path = find_table_file(root, table)
+        if path is None:
+            if table.required:
+                raise PackageError(f"{root}: required table {table.name} ({table.zh}) is missing: expected "
+                                   f"{table.name}.csv, .xlsx or .parquet (or {table.zh}.*)")
+            continue
+        sha, size = _sha256(path)
+        pkg.files.append(InputFile(table.name, path.name, size, sha))
+        if size == 0:
+            raise PackageError(f"{path.name}: the file is empty")
+        raw = READERS[path.suffix.lower()](path, table)
+        if len(raw.rows) == 0 and not raw.rejected and table.required:
+            raise PackageError(f"{path.name}: table {table.name} ({table.zh}) has a header but no rows")
+        df, q = type_table(raw, table, path.name)
+        pkg.tables[table.name] = df
+        pkg.rows_read[table.name] = len(raw.rows) + len(raw.rejected)
+        if raw.ignored:
+            pkg.ignored_columns[table.name] = raw.ignored
+        q_parts.append(q)
+    pkg.quarantine = quality.combine(q_parts)
+    pkg.files.sort(key=lambda f: f.path)
+    return pkg

@@ -1,0 +1,266 @@
+"""Vectorised parsing of text cells into typed values: money to integer fen, dates, periods, booleans, enums.
+
+Every parser takes a pyarrow string array that has already been normalised (``normalize``) and returns a
+``Parsed``: the values as a pandas Series, and a boolean numpy mask of cells that could not be read with the
+reason. Empty cells are null values, not errors; whether a value is required is load.py's business.
+No float ever touches money: amounts are split into integer and fraction digits as text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .schema import ENUMS
+
+
+@dataclass
+class Parsed:
+    values: pd.Series
+    bad: np.ndarray          # bool mask: cell present but unreadable or breaking a rule
+    reasons: np.ndarray      # object array of reasons, meaningful where bad
+
+
+def _np_bool(arr) -> np.ndarray:
+    """A pyarrow boolean array (nulls as False) as a numpy bool array."""
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _reasons(n: int, *pairs: tuple[np.ndarray, str]) -> tuple[np.ndarray, np.ndarray]:
+    bad = np.zeros(n, dtype=bool)
+    reasons = np.full(n, None, dtype=object)
+    for mask, reason in pairs:
+        new = mask & ~bad
+        reasons[new] = reason
+        bad |= mask
+    return bad, reasons
+
+
+def normalize(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
+    """Cast to text, fold full-width forms (NFKC), trim white space, and make empty cells null."""
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    arr = pc.utf8_normalize(arr, form="NFKC")
+    arr = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def _to_pandas_str(arr) -> pd.Series:
+    s = arr.to_pandas()
+    if s.dtype == object:
+        s = s.astype("string")
+    return s
+
+
+def parse_str(arr) -> Parsed:
+    n = len(arr)
+    return Parsed(_to_pandas_str(arr), np.zeros(n, bool), np.full(n, None, dtype=object))
+
+
+_LOST_DIGITS = r"^[0-9.]+[eE][+-]?[0-9]+$|^[0-9]+\.[0-9]*$"
+
+
+def parse_id(arr) -> Parsed:
+    """Identity numbers stay text; a trailing lower-case x becomes X. Validation is identity.py's (CP12)."""
+    up = pc.utf8_upper(arr)
+    up = pc.replace_substring_regex(up, r"\s+", "")
+    n = len(arr)
+    return Parsed(_to_pandas_str(up), np.zeros(n, bool), np.full(n, None, dtype=object))
+
+
+def lost_digits(arr) -> np.ndarray:
+    """Cells of an identity column that arrived as numbers (scientific notation or a decimal point)."""
+    return _np_bool(pc.match_substring_regex(arr, _LOST_DIGITS))
+
+
+_MONEY = r"^(?P<sign>[-+]?)(?P<int>[0-9]{1,15})(?:\.(?P<frac>[0-9]{0,2})0*)?$"
+
+
+def parse_money(arr) -> Parsed:
+    """Yuan as written (1234.5, 1,234.50, ¥1234.50, 1234.50元, full-width digits) to integer fen."""
+    n = len(arr)
+    clean = pc.replace_substring_regex(arr, r"^(?:RMB|CNY)|[¥,\s]|元$", "")
+    present = _np_bool(pc.is_valid(arr))
+    ok = _np_bool(pc.match_substring_regex(clean, _MONEY))
+    parts = pc.extract_regex(pc.if_else(pc.match_substring_regex(clean, _MONEY), clean, "0"), _MONEY)
+    sign = _np_bool(pc.equal(pc.struct_field(parts, "sign"), "-"))
+    whole = pc.cast(pc.struct_field(parts, "int"), pa.int64()).to_numpy(zero_copy_only=False)
+    frac_txt = pc.utf8_rpad(pc.fill_null(pc.struct_field(parts, "frac"), ""), 2, "0")
+    frac = pc.cast(frac_txt, pa.int64()).to_numpy(zero_copy_only=False)
+    fen = whole * 100 + frac
+    fen = np.where(sign, -fen, fen)
+    good = present & ok
+    bad, reasons = _reasons(n, (present & ~ok, "unreadable amount"), (good & (fen < 0), "negative amount"))
+    values = pd.Series(pd.array(np.where(good, fen, 0), dtype="Int64"))
+    values[~good] = pd.NA
+    return Parsed(values, bad, reasons)
+
+
+_DATE_SEP = r"^(?P<y>[0-9]{4})[-/.年](?P<m>[0-9]{1,2})[-/.月](?P<d>[0-9]{1,2})日?(?:[ T][0-9:.]*)?$"
+_DATE_COMPACT = r"^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})$"
+_SERIAL = r"^(?P<s>[0-9]{1,5})(?:\.0+)?$"
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+
+
+def _ymd(arr, pattern):
+    m = pc.match_substring_regex(arr, pattern)
+    parts = pc.extract_regex(pc.if_else(m, arr, None), pattern)
+    cols = {}
+    for f in ("y", "m", "d"):
+        cols[f] = pc.cast(pc.struct_field(parts, f), pa.int64()).to_numpy(zero_copy_only=False)
+    return _np_bool(m), cols
+
+
+def _build_dates(y, m, d) -> np.ndarray:
+    """Vectorised calendar dates from year, month, day arrays (float with nan allowed); NaT where impossible."""
+    y = np.nan_to_num(np.asarray(y, dtype=float), nan=0).astype(np.int64)
+    m = np.nan_to_num(np.asarray(m, dtype=float), nan=0).astype(np.int64)
+    d = np.nan_to_num(np.asarray(d, dtype=float), nan=0).astype(np.int64)
+    valid = (y >= 1800) & (y <= 2200) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31)
+    ys, ms, ds = np.where(valid, y, 2000), np.where(valid, m, 1), np.where(valid, d, 1)
+    month_start = (ys - 1970) * 12 + (ms - 1)
+    first = month_start.astype("datetime64[M]").astype("datetime64[D]")
+    next_first = (month_start + 1).astype("datetime64[M]").astype("datetime64[D]")
+    days = first + (ds - 1)
+    valid &= days < next_first
+    return np.where(valid, days, np.datetime64("NaT", "D"))
+
+
+def parse_date(arr) -> Parsed:
+    """2023-05-10, 2023/5/10, 20230510, 2023年5月10日, an Excel serial number, or a date-time."""
+    n = len(arr)
+    present = _np_bool(pc.is_valid(arr))
+    out = np.full(n, np.datetime64("NaT", "D"))
+    matched = np.zeros(n, bool)
+    for pattern in (_DATE_SEP, _DATE_COMPACT):
+        m, c = _ymd(arr, pattern)
+        days = _build_dates(c["y"], c["m"], c["d"])
+        take = m & ~matched
+        out[take] = days[take]
+        matched |= m
+    sm = pc.match_substring_regex(arr, _SERIAL)
+    smask = _np_bool(sm) & ~matched
+    if smask.any():
+        serial = pc.cast(pc.struct_field(pc.extract_regex(pc.if_else(sm, arr, None), _SERIAL), "s"),
+                         pa.int64()).to_numpy(zero_copy_only=False)
+        serial = np.nan_to_num(np.asarray(serial, dtype=float), nan=0).astype(np.int64)
+        plausible = smask & (serial >= 1) & (serial <= 73050)   # up to 2099
+        out[plausible] = _EXCEL_EPOCH + serial[plausible]
+        matched |= smask
+    good = present & ~np.isnat(out)
+    bad, reasons = _reasons(n, (present & ~good, "unreadable date"))
+    return Parsed(pd.Series(out.astype("datetime64[ns]")), bad, reasons)
+
+
+_PERIOD = r"^(?P<y>[0-9]{4})(?:[-/.年](?P<m>[0-9]{1,2})月?|(?P<m2>[0-9]{2}))$"
+
+
+def parse_period(arr) -> Parsed:
+    """2023-05, 202305, 2023年5月 (and a full date, which Excel makes of 2023-05) to canonical YYYY-MM."""
+    n = len(arr)
+    present = _np_bool(pc.is_valid(arr))
+    m = pc.match_substring_regex(arr, _PERIOD)
+    parts = pc.extract_regex(pc.if_else(m, arr, None), _PERIOD)
+    y = pc.cast(pc.struct_field(parts, "y"), pa.int64()).to_numpy(zero_copy_only=False).astype(float)
+    m1 = pc.cast(pc.if_else(pc.equal(pc.struct_field(parts, "m"), ""), None, pc.struct_field(parts, "m")),
+                 pa.int64()).to_numpy(zero_copy_only=False).astype(float)
+    m2 = pc.cast(pc.if_else(pc.equal(pc.struct_field(parts, "m2"), ""), None, pc.struct_field(parts, "m2")),
+                 pa.int64()).to_numpy(zero_copy_only=False).astype(float)
+    mon = np.where(np.isnan(m1), m2, m1)
+    matched = _np_bool(m)
+    rest = present & ~matched
+    if rest.any():
+        d = parse_date(pc.if_else(pa.array(rest), arr, None))
+        dd = d.values.to_numpy()
+        has = ~np.isnat(dd)
+        y = np.where(has, dd.astype("datetime64[Y]").astype(int) + 1970, y)
+        mon = np.where(has, dd.astype("datetime64[M]").astype(int) % 12 + 1, mon)
+        matched |= has
+    good = present & matched & (mon >= 1) & (mon <= 12) & (y >= 1900) & (y <= 2200)
+    yi = np.nan_to_num(y, nan=0).astype(int)
+    mi = np.nan_to_num(mon, nan=0).astype(int)
+    text = pd.Series(np.char.add(np.char.add(np.char.zfill(yi.astype(str), 4), "-"),
+                                 np.char.zfill(mi.astype(str), 2)), dtype="string")
+    text[~good] = pd.NA
+    bad, reasons = _reasons(n, (present & ~good, "unreadable period"))
+    return Parsed(text.astype("str"), bad, reasons)
+
+
+_TRUE = {"是", "y", "yes", "1", "1.0", "true", "t", "√", "对"}
+_FALSE = {"否", "n", "no", "0", "0.0", "false", "f", "×", "x"}
+
+
+def _map_unique(arr, mapping: dict, what: str) -> Parsed:
+    """Map low-cardinality text through a dictionary: done once per distinct value, not per row."""
+    n = len(arr)
+    enc = pc.dictionary_encode(pa.chunked_array(arr) if isinstance(arr, pa.Array) else arr).combine_chunks()
+    words = [None if w is None else str(w).lower() for w in enc.dictionary.to_pylist()]
+    lookup = [mapping.get(w, _MISSING) if w is not None else None for w in words]
+    idx = enc.indices.to_numpy(zero_copy_only=False)
+    idx = np.nan_to_num(np.asarray(idx, dtype=float), nan=-1).astype(np.int64)
+    table = np.array(lookup + [None], dtype=object)
+    values = table[idx]
+    bad_mask = np.array([v is _MISSING for v in table], dtype=bool)[idx]
+    values[bad_mask] = None
+    bad, reasons = _reasons(n, (bad_mask, f"unknown {what}"))
+    return Parsed(pd.Series(values, dtype=object), bad, reasons)
+
+
+_MISSING = object()
+
+
+def parse_bool(arr) -> Parsed:
+    mapping = {w: True for w in _TRUE} | {w: False for w in _FALSE}
+    p = _map_unique(arr, mapping, "yes/no value")
+    p.values = p.values.astype("boolean")
+    return p
+
+
+def parse_enum(arr, enum: str) -> Parsed:
+    mapping = {}
+    for canonical, spellings in ENUMS[enum].items():
+        mapping[canonical.lower()] = canonical
+        for s in spellings:
+            mapping[s.lower()] = canonical
+    p = _map_unique(arr, mapping, "value")
+    p.values = p.values.astype("str")
+    return p
+
+
+_INT = r"^[-+]?[0-9]{1,15}(?:\.0+)?$"
+
+
+def parse_int(arr) -> Parsed:
+    n = len(arr)
+    present = _np_bool(pc.is_valid(arr))
+    ok = _np_bool(pc.match_substring_regex(arr, _INT))
+    txt = pc.replace_substring_regex(pc.if_else(pa.array(ok), arr, "0"), r"\.0+$", "")
+    vals = pc.cast(txt, pa.int64()).to_numpy(zero_copy_only=False)
+    values = pd.Series(pd.array(vals, dtype="Int64"))
+    values[~(present & ok)] = pd.NA
+    bad, reasons = _reasons(n, (present & ~ok, "unreadable number"))
+    return Parsed(values, bad, reasons)
+
+
+PARSERS = {
+    "id": parse_id, "str": parse_str, "int": parse_int, "money": parse_money,
+    "date": parse_date, "period": parse_period, "bool": parse_bool,
+}
+
+
+def parse(arr, type_: str, enum: str | None = None) -> Parsed:
+    if type_ == "enum":
+        return parse_enum(arr, enum)
+    return PARSERS[type_](arr)
+
+
+def fen_to_yuan_text(fen) -> str:
+    """Integer fen as a yuan string with two decimals, by integer arithmetic."""
+    fen = int(fen)
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+

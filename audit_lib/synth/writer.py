@@ -1,0 +1,177 @@
+"""Write a district's typed tables as a data package: any table in CSV (UTF-8, UTF-8 with BOM, GBK, GB18030),
+XLSX or Parquet, English or Chinese headers and values, money in several written styles, title rows above the
+header as exports have. The reader's tests use these options to produce every form the contract allows.
+"""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import yaml
+
+from ..package.schema import ENUMS, TABLE_BY_NAME
+
+MONEY_STYLES = ("plain", "comma", "yen", "yuan")
+
+
+@dataclass
+class WriteOptions:
+    fmt: str = "csv"                                   # csv, xlsx or parquet: the default for every table
+    formats: dict[str, str] = field(default_factory=dict)   # per-table override
+    encoding: str = "utf-8"                            # utf-8, utf-8-sig, gbk, gb18030 (CSV only)
+    chinese_headers: bool = False
+    chinese_values: bool = False                       # enums and booleans in Chinese
+    title_rows: int = 0                                # lines of title above the header (CSV and XLSX)
+    money_style: str = "plain"
+    chinese_file_names: bool = False
+
+    def format_of(self, table: str) -> str:
+        return self.formats.get(table, self.fmt)
+
+
+def _money_text(fen: pd.Series, style: str) -> pa.Array:
+    arr = pa.array(pd.array(fen, dtype="Int64"), type=pa.int64())
+    neg = pc.less(arr, 0)
+    absv = pc.abs(arr)
+    whole = pc.cast(pc.divide(absv, 100), pa.string())
+    frac = pc.utf8_lpad(pc.cast(pc.subtract(absv, pc.multiply(pc.divide(absv, 100), 100)), pa.string()), 2, "0")
+    if style == "comma":
+        whole = pa.array([None if w is None else f"{int(w):,}" for w in whole.to_pylist()], type=pa.string())
+    text = pc.binary_join_element_wise(whole, frac, ".")
+    text = pc.if_else(neg, pc.binary_join_element_wise("-", text, ""), text)
+    if style == "yen":
+        text = pc.binary_join_element_wise("¥", text, "")
+    elif style == "yuan":
+        text = pc.binary_join_element_wise(text, "元", "")
+    return text
+
+
+def _enum_zh(enum: str) -> dict:
+    return {k: v[0] for k, v in ENUMS[enum].items()}
+
+
+def to_text_table(name: str, df: pd.DataFrame, opt: WriteOptions) -> pa.Table:
+    """The table as text columns, the way an export would write them."""
+    spec = TABLE_BY_NAME[name]
+    cols, names = [], []
+    for c in spec.columns:
+        if c.name not in df.columns:
+            continue
+        s = df[c.name]
+        if c.type == "money":
+            arr = _money_text(s, opt.money_style)
+        elif c.type == "date":
+            arr = pa.array(pd.to_datetime(s).dt.strftime("%Y-%m-%d"), type=pa.string(), from_pandas=True)
+        elif c.type == "bool":
+            t, f = ("是", "否") if opt.chinese_values else ("Y", "N")
+            arr = pa.array(pd.Series(s, dtype="boolean").map({True: t, False: f}).astype(object),
+                           type=pa.string(), from_pandas=True)
+        elif c.type == "enum" and opt.chinese_values:
+            arr = pa.array(pd.Series(s, dtype=object).map(_enum_zh(c.enum)), type=pa.string(), from_pandas=True)
+        elif c.type == "int":
+            arr = pa.array(pd.Series(s, dtype="Int64").astype("string"), type=pa.string(), from_pandas=True)
+        else:
+            arr = pa.array(pd.Series(s, dtype=object), type=pa.string(), from_pandas=True)
+        cols.append(arr)
+        names.append(c.zh if opt.chinese_headers else c.name)
+    return pa.table(cols, names=names)
+
+
+def _typed_table(name: str, df: pd.DataFrame, opt: WriteOptions) -> pa.Table:
+    """A Parquet table with native types: text, booleans, dates, money as decimal yuan."""
+    spec = TABLE_BY_NAME[name]
+    cols, names = [], []
+    for c in spec.columns:
+        if c.name not in df.columns:
+            continue
+        s = df[c.name]
+        if c.type == "money":
+            arr = pc.cast(_money_text(s, "plain"), pa.decimal128(14, 2))
+        elif c.type == "date":
+            arr = pa.array(pd.to_datetime(s).dt.date, type=pa.date32(), from_pandas=True)
+        elif c.type == "bool":
+            arr = pa.array(pd.Series(s, dtype="boolean"), type=pa.bool_(), from_pandas=True)
+        elif c.type == "int":
+            arr = pa.array(pd.Series(s, dtype="Int64"), type=pa.int64(), from_pandas=True)
+        else:
+            arr = pa.array(pd.Series(s, dtype=object), type=pa.string(), from_pandas=True)
+        cols.append(arr)
+        names.append(c.zh if opt.chinese_headers else c.name)
+    return pa.table(cols, names=names)
+
+
+def write_table(folder: Path, name: str, df: pd.DataFrame, opt: WriteOptions, title: str = "") -> Path:
+    spec = TABLE_BY_NAME[name]
+    fmt = opt.format_of(name)
+    stem = spec.zh if opt.chinese_file_names else spec.name
+    path = folder / f"{stem}.{fmt}"
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+        pq.write_table(_typed_table(name, df, opt), path, compression="zstd")
+        return path
+    table = to_text_table(name, df, opt)
+    if fmt == "csv":
+        import pyarrow.csv as pacsv
+        buf = io.BytesIO()
+        pacsv.write_csv(table, buf, pacsv.WriteOptions(quoting_style="needed", batch_size=1 << 16))
+        data = buf.getvalue()
+        if opt.title_rows:
+            head = "".join(f"{title or spec.zh}{'' if i == 0 else '（续）'}\n" for i in range(opt.title_rows))
+            data = head.encode("utf-8") + data
+        if opt.encoding in ("gbk", "gb18030"):
+            data = data.decode("utf-8").encode(opt.encoding)
+        elif opt.encoding == "utf-8-sig":
+            data = b"\xef\xbb\xbf" + data
+        path.write_bytes(data)
+        return path
+    if fmt == "xlsx":
+        _write_xlsx(path, name, df, table, opt, title or spec.zh)
+        return path
+    raise ValueError(f"unknown format {fmt}")
+
+
+def _write_xlsx(path: Path, name: str, df: pd.DataFrame, text: pa.Table, opt: WriteOptions, title: str):
+    import openpyxl
+
+    spec = TABLE_BY_NAME[name]
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet(spec.zh if opt.chinese_headers else spec.name)
+    for _ in range(opt.title_rows):
+        ws.append([title])
+    ws.append(text.column_names)
+    # Money and dates go in as Excel numbers and dates, the way exports write them; all else as text.
+    data = {}
+    for c, h in zip([c for c in spec.columns if c.name in df.columns], text.column_names):
+        if c.type == "money":
+            data[h] = [None if pd.isna(v) else int(v) / 100 for v in df[c.name]]
+        elif c.type == "date":
+            data[h] = [None if pd.isna(v) else pd.Timestamp(v).to_pydatetime() for v in df[c.name]]
+        else:
+            data[h] = text.column(h).to_pylist()
+    for row in zip(*data.values()):
+        ws.append(list(row))
+    wb.save(path)
+
+
+def write_package(folder: str | Path, district, opt: WriteOptions | None = None, truth: bool = True) -> Path:
+    """Write a generated district (tables, package.yaml and truth.json) into ``folder``."""
+    opt = opt or WriteOptions()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = dict(district.meta)
+    (folder / "package.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False),
+                                         encoding="utf-8")
+    for name, df in district.tables.items():
+        write_table(folder, name, df, opt, title=f"{meta['district_name']}{meta['year']}年{TABLE_BY_NAME[name].zh}")
+    if truth:
+        doc = {"schema": "audit-truth/1", "district_code": meta["district_code"], "year": meta["year"],
+               "checks": district.truth, "notes": district.notes}
+        (folder / "truth.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                                           encoding="utf-8")
+    return folder
