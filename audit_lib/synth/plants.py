@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..package.identity import masked_id
 from . import catalogue as cat
 from .district import _date, _month_end, period_text
 
@@ -191,7 +192,7 @@ def rc06(g):
             _key(g, "RC04", _person_key(g, a.person, item, ym))
         else:
             g.disc_mods.append(dict(kind=kind, line=i))
-        _key(g, "RC06", f"{_code(g, item)}|{period_text([ym])[0]}|{g.people.pid[a.person]}")
+        _key(g, "RC06", f"{_code(g, item)}|{period_text([ym])[0]}|{masked_id(g.people.pid[a.person])}")
 
 
 # ---------------------------------------------------------------------------------------------- compliance
@@ -460,20 +461,24 @@ def st01(g):
         g.notes.append("ST01 not planted: the temporary-aid item has fewer than 1,100 lines at this size")
         return
     rng = g.rng
-    n = int(m.sum())
+    # One made-up amount per approval (person and due month), shared by a failed line and its reissue.
+    keys = pd.MultiIndex.from_arrays([L.loc[m, "person"].to_numpy(), L.loc[m, "ym"].to_numpy()])
+    uniq = keys.unique()
+    n = len(uniq)
     mant = rng.uniform(4.0, 6.0, n)
     scale = 10.0 ** rng.integers(2, 5, n)
-    new = (np.round(mant * scale).astype(np.int64)) * 100
-    people = L.loc[m, "person"].to_numpy()
+    amap = pd.Series((np.round(mant * scale).astype(np.int64)) * 100, index=uniq)
+    new = amap.reindex(keys).to_numpy()
     old_amount = L.loc[m, "amount"].to_numpy()
     keep = old_amount > g.items[item]["max"] * 100          # the RC05 plant keeps its own amount
     new = np.where(keep, old_amount, new)
     L.loc[m, "amount"] = new
-    amap = pd.Series(new, index=people)
+    amap = pd.Series(new, index=keys)
     amap = amap[~amap.index.duplicated()]
-    sel = g.appr["item"] == item
-    g.appr.loc[sel, "amount"] = amap.reindex(g.appr.loc[sel, "person"]).fillna(
-        g.appr.loc[sel, "amount"]).astype(np.int64).to_numpy()
+    sel = (g.appr["item"] == item).to_numpy()
+    idx = pd.MultiIndex.from_arrays([g.appr.loc[sel, "person"].to_numpy(), g.appr.loc[sel, "start"].to_numpy()])
+    g.appr.loc[sel, "amount"] = amap.reindex(idx).fillna(pd.Series(g.appr.loc[sel, "amount"].to_numpy(),
+                                                                    index=idx)).astype(np.int64).to_numpy()
     _key(g, "ST01", _code(g, item))
 
 

@@ -1,0 +1,129 @@
+"""Eligibility 资格 (big-data comparison 大数据比对): payments against the registries of deaths, public
+employees, cadres and households, against each other, and across districts."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..package.identity import age_on, validate
+from . import basis as B
+from .context import Context
+from .registry import Result, check
+
+
+def _keyed(df: pd.DataFrame, key: str, amount: str | None = "amount") -> pd.DataFrame:
+    out = df.copy()
+    out["key"] = out[key].astype(str)
+    if amount:
+        out["amount_fen"] = out[amount].astype("int64")
+    return out
+
+
+LINE = ["payment_id", "person_id", "name", "item_code", "period", "amount"]
+
+
+@check("EL01", "死亡后仍发放", "eligibility", "high", needs=("payments", "deaths"), basis=B.BIG_DATA,
+       description="Successful payments for a period after the person's month of death (the same month is not "
+                   "after death).")
+def el01(t: Context):
+    d = t.deaths.groupby("person_id")["death_date"].min()
+    ok = t.ok
+    x = ok[ok["person_id"].isin(d.index)]
+    death = x["person_id"].map(d)
+    death_m = death.dt.year * 12 + death.dt.month - 1
+    out = x[x["m0"] > death_m].assign(death_date=death[x["m0"] > death_m])
+    return _keyed(out[LINE + ["death_date"]], "payment_id")
+
+
+@check("EL02", "财政供养人员享受困难救助", "eligibility", "high", needs=("payments", "public_employees", "policy_items"),
+       basis=B.BIG_DATA,
+       description="Means-tested payments to a person employed in the public sector during that period.")
+def el02(t: Context):
+    ok = t.ok
+    means = t.item_attr(ok["item_code"], "means_tested").fillna(False).astype(bool)
+    x = ok[means & ok["person_id"].isin(t.public_employees["person_id"])]
+    e = t.public_employees[["person_id", "employer", "start_date", "end_date"]]
+    m = x[LINE + ["period_start", "period_end"]].merge(e, on="person_id")
+    during = (m["start_date"].isna() | (m["start_date"] <= m["period_end"])) & \
+             (m["end_date"].isna() | (m["end_date"] >= m["period_start"]))
+    out = m[during].drop_duplicates("payment_id")
+    return _keyed(out[LINE + ["employer", "start_date", "end_date"]], "payment_id")
+
+
+@check("EL03", "干部亲属享受补贴（优亲厚友）", "eligibility", "low", needs=("beneficiaries", "cadres"), key="person_id",
+       basis=B.FAVOURS,
+       description="Beneficiaries in the same household as a cadre of their own community, for review.")
+def el03(t: Context):
+    c = t.cadres
+    y0, y1 = pd.Timestamp(f"{t.year}-01-01"), pd.Timestamp(f"{t.year}-12-31")
+    c = c[(c["start_date"].isna() | (c["start_date"] <= y1)) & (c["end_date"].isna() | (c["end_date"] >= y0))]
+    c = c.assign(household_id=c["person_id"].map(t.household_of)).dropna(subset=["household_id"])
+    b = t.beneficiaries[["person_id", "name", "community", "item_code"]].copy()
+    b["household_id"] = b["person_id"].map(t.household_of)
+    m = b.merge(c[["household_id", "community", "person_id", "position"]].rename(
+        columns={"person_id": "cadre_id"}), on=["household_id", "community"])
+    out = m.groupby("person_id", as_index=False).agg(name=("name", "first"), community=("community", "first"),
+                                                     cadre_id=("cadre_id", "first"), position=("position", "first"),
+                                                     items=("item_code", lambda s: ",".join(sorted(set(s)))))
+    out["key"] = out["person_id"]
+    return out
+
+
+@check("EL04", "重复发放", "eligibility", "high", needs=("payments",), basis=B.IN_FULL,
+       description="The same person, item and period paid successfully more than once: every line but the "
+                   "earliest (a reissue of a failed line is not a duplicate).")
+def el04(t: Context):
+    ok = t.ok.sort_values(["pay_date", "payment_id"], kind="stable")
+    dup = ok.duplicated(["person_id", "item_code", "period"], keep="first")
+    return _keyed(ok[dup][LINE + ["pay_date"]], "payment_id")
+
+
+@check("EL05", "互斥项目重复享受", "eligibility", "high", needs=("payments", "policy_items"),
+       key="person_id|exclusive_group|period", basis=B.BIG_DATA,
+       description="One person receiving two items of one exclusive group for one period.")
+def el05(t: Context):
+    ok = t.ok
+    grp = t.item_attr(ok["item_code"], "exclusive_group")
+    x = ok[grp.notna()].assign(exclusive_group=grp[grp.notna()])
+    g = x.groupby(["person_id", "exclusive_group", "period"], as_index=False).agg(
+        items=("item_code", "nunique"), codes=("item_code", lambda s: ",".join(sorted(set(s)))),
+        amount_fen=("amount", "sum"))
+    out = g[g["items"] >= 2].copy()
+    out["key"] = out["person_id"] + "|" + out["exclusive_group"] + "|" + out["period"]
+    return out
+
+
+@check("EL06", "年龄不符", "eligibility", "medium", needs=("payments", "policy_items"), basis=B.STANDARD,
+       description="Payments where the age from the identity number, on the first day of the period, is outside "
+                   "the item's age limits.")
+def el06(t: Context):
+    ok = t.ok
+    lo = t.item_attr(ok["item_code"], "min_age")
+    hi = t.item_attr(ok["item_code"], "max_age")
+    x = ok[lo.notna() | hi.notna()]
+    if x.empty:
+        return x.assign(key=pd.Series(dtype=str))
+    ids = pd.Series(x["person_id"].unique())
+    birth = pd.Series(validate(ids)["birth_date"].to_numpy(), index=ids.to_numpy())
+    b = x["person_id"].map(birth)
+    age = age_on(b, x["period_start"])
+    lo, hi = lo[x.index], hi[x.index]
+    bad = ((lo.notna() & (age < lo)) | (hi.notna() & (age > hi))).fillna(False).astype(bool)
+    out = x[bad].assign(age=age[bad], min_age=lo[bad], max_age=hi[bad])
+    return _keyed(out[LINE + ["age", "min_age", "max_age"]], "payment_id")
+
+
+@check("EL07", "跨区重复享受", "eligibility", "medium", needs=("payments",), key="person_id|item_code|period",
+       basis=B.CROSS, multi=True,
+       description="The same person paid for the same item and period by two districts (province runs: "
+                   "audit check on several package folders).")
+def el07(contexts: list[Context]):
+    parts = [c.ok[["person_id", "item_code", "period", "amount"]].assign(district=c.district_code)
+             for c in contexts]
+    x = pd.concat(parts, ignore_index=True)
+    g = x.groupby(["person_id", "item_code", "period"], as_index=False).agg(
+        districts=("district", lambda s: ",".join(sorted(set(s)))), n=("district", "nunique"),
+        amount_fen=("amount", "sum"))
+    out = g[g["n"] >= 2].copy()
+    out["key"] = out["person_id"] + "|" + out["item_code"] + "|" + out["period"]
+    return Result(out, metrics={"districts": sorted(c.district_code for c in contexts)})
+

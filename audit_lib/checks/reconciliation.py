@@ -1,0 +1,242 @@
+"""Reconciliation 对账: money in against money out, platform against bank, approvals against payments,
+disclosures against payments, failures against reissues."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..package.identity import masked_ids, masked_names
+from . import basis as B
+from .context import Context, month_start, month_text
+from .registry import Result, check
+
+
+def _keyed(df: pd.DataFrame, key: str, amount: str | None = "amount") -> pd.DataFrame:
+    out = df.copy()
+    out["key"] = out[key].astype(str)
+    if amount:
+        out["amount_fen"] = out[amount].astype("int64")
+    return out
+
+
+@check("RC01", "资金拨付与发放不平衡", "reconciliation", "medium",
+       needs=("fund_flows", "bank_returns", "payments"), key="item_code", params={"idle_days": 90},
+       basis=B.FUNDS,
+       description="Items where money disbursed to the bank differs from successful credits plus money returned, "
+                   "or where allocated money lies idle more than idle_days.")
+def rc01(t: Context, idle_days: int = 90):
+    ff = t.fund_flows
+    br = t.bank_returns
+    items_of = t.payments.drop_duplicates("payment_id").set_index("payment_id")["item_code"]
+    credits = br.loc[br["status"] == "success"].assign(item_code=lambda d: d["payment_id"].map(items_of))
+    credited = credits.groupby("item_code")["credited_amount"].sum()
+    by = ff.groupby(["item_code", "flow_type"])["amount"].sum().unstack(fill_value=0)
+    for col in ("allocated", "disbursed", "returned"):
+        if col not in by:
+            by[col] = 0
+    by["credited"] = credited.reindex(by.index).fillna(0).astype("int64")
+    by["difference"] = by["disbursed"] - by["credited"] - by["returned"]
+    rows = by.loc[by["difference"] != 0, ["disbursed", "credited", "returned", "difference"]].copy()
+    rows["problem"] = "disbursed ≠ credited + returned"
+    rows["amount_fen"] = rows["difference"].abs()
+    # Idle money: everything allocated up to d against everything disbursed net of returns up to d + idle_days.
+    last = t.last_pay_date
+    idle = []
+    net = ff[ff["flow_type"].isin(["disbursed", "returned"])].copy()
+    net["signed"] = np.where(net["flow_type"] == "disbursed", net["amount"], -net["amount"])
+    alloc = ff[ff["flow_type"] == "allocated"]
+    for item, a in alloc.groupby("item_code", sort=True):
+        a = a.sort_values("date")
+        n = net[net["item_code"] == item].sort_values("date")
+        cum_alloc = a.groupby("date")["amount"].sum().cumsum()
+        cum_net = n.groupby("date")["signed"].sum().cumsum()
+        for d, alloc_to_d in cum_alloc.items():
+            horizon = d + pd.Timedelta(days=int(idle_days))
+            if pd.isna(last) or horizon > last:
+                continue
+            spent = int(cum_net[cum_net.index <= horizon].iloc[-1]) if (cum_net.index <= horizon).any() else 0
+            if alloc_to_d > spent:
+                idle.append({"item_code": item, "allocation_date": d, "allocated_to_date": int(alloc_to_d),
+                             "net_disbursed_by_horizon": spent, "idle": int(alloc_to_d - spent)})
+    idle = pd.DataFrame(idle)
+    if len(idle):
+        worst = idle.sort_values("idle", ascending=False).drop_duplicates("item_code").set_index("item_code")
+        for item, r in worst.iterrows():
+            if item in rows.index:
+                rows.loc[item, "problem"] += "; idle money"
+            else:
+                rows.loc[item, ["problem", "amount_fen"]] = ["idle money", r["idle"]]
+            rows.loc[item, "idle_since"] = r["allocation_date"]
+            rows.loc[item, "idle_amount"] = r["idle"]
+    rows = rows.reset_index().rename(columns={"index": "item_code"})
+    rows["key"] = rows["item_code"]
+    rows["amount_fen"] = rows["amount_fen"].astype("int64")
+    return Result(rows, metrics={"items_with_credits_but_no_flows":
+                                 sorted(set(credited.index.dropna()) - set(by.index))})
+
+
+@check("RC02", "平台发放与银行回盘不符", "reconciliation", "high", needs=("payments", "bank_returns"),
+       basis=B.FEEDBACK,
+       description="Lines the platform marks successful that the bank did not credit, credited as failed, "
+                   "credited with another amount, or credited to another account.")
+def rc02(t: Context):
+    ok = t.ok[["payment_id", "account_no", "amount", "pay_date", "person_id", "item_code", "period"]]
+    br = t.bank_returns
+    good = br[br["status"] == "success"]
+    agg = good.groupby("payment_id").agg(credited=("credited_amount", "sum"), bank_account=("account_no", "first"))
+    seen = set(br["payment_id"])
+    m = ok.join(agg, on="payment_id")
+    problem = pd.Series(None, index=m.index, dtype=object)
+    problem[m["credited"].isna() & m["payment_id"].isin(seen)] = "bank credit failed"
+    problem[m["credited"].isna() & ~m["payment_id"].isin(seen)] = "no bank credit"
+    has = m["credited"].notna()
+    problem[has & (m["credited"] != m["amount"])] = "credited amount differs"
+    diff_acc = has & m["bank_account"].notna() & (m["bank_account"] != m["account_no"])
+    problem[diff_acc & problem.isna()] = "credited to another account"
+    out = m[problem.notna()].assign(problem=problem[problem.notna()])
+    return _keyed(out, "payment_id")
+
+
+@check("RC03", "名单外发放", "reconciliation", "high", needs=("payments", "beneficiaries"), basis=B.FALSE_CLAIM,
+       description="Successful payments with no approval for that person, item and period.")
+def rc03(t: Context):
+    ok = t.ok
+    approved = t.approval_match["payment_id"].unique()
+    out = ok[~ok["payment_id"].isin(approved)]
+    return _keyed(out[["payment_id", "person_id", "name", "item_code", "period", "amount", "pay_date"]],
+                  "payment_id")
+
+
+def expected_periods(t: Context) -> pd.DataFrame:
+    """Every (approval, period) an approval makes payable in the audit year, by the item's frequency."""
+    a = t.approvals
+    freq = t.item_attr(a["item_code"], "frequency", "monthly").to_numpy()
+    y0, y11 = t.year * 12, t.year * 12 + 11
+    a0 = a["a0"].to_numpy()
+    a1 = a["a1"].to_numpy()
+    step = np.select([freq == "quarterly", freq == "annual"], [3, 12], 1)
+    span = np.select([freq == "quarterly", freq == "annual"], [3, 12], 1)
+    # First period start of the year whose span reaches the approval's start.
+    lo = np.maximum(a0 - span + 1, y0)
+    first = y0 + step * -((y0 - lo) // step)
+    last = np.minimum(a1, y11)
+    one = freq == "one_off"
+    first = np.where(one, a0, first)
+    last = np.where(one, a0, last)
+    count = np.where(last >= first, (last - first) // step + 1, 0)
+    count = np.where(one & ((a0 < y0) | (a0 > y11)), 0, count)
+    rep = np.repeat(np.arange(len(a)), count)
+    offs = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+    m0 = first[rep] + offs * step[rep]
+    out = a.iloc[rep][["person_id", "name", "item_code", "approved_amount"]].reset_index(drop=True)
+    out["m0"] = m0
+    out["period_end"] = month_start(m0 + span[rep]) - np.timedelta64(1, "D")
+    return out
+
+
+@check("RC04", "应发未发", "reconciliation", "medium", needs=("beneficiaries", "payments"),
+       key="person_id|item_code|period", basis=B.IN_FULL,
+       description="Approved person, item and period with no successful payment, for periods that ended before "
+                   "the data's last pay_date.")
+def rc04(t: Context):
+    e = expected_periods(t)
+    e = e[e["period_end"] < t.last_pay_date]
+    paid = t.ok[["person_id", "item_code", "m0"]].drop_duplicates()
+    m = e.merge(paid.assign(_paid=True), on=["person_id", "item_code", "m0"], how="left")
+    out = m[m["_paid"].isna()].copy()
+    out["period"] = month_text(out["m0"].to_numpy())
+    out["key"] = out["person_id"] + "|" + out["item_code"] + "|" + out["period"]
+    out = out.drop_duplicates("key")
+    out["amount_fen"] = out["approved_amount"].astype("int64")
+    return out[["key", "person_id", "name", "item_code", "period", "approved_amount", "amount_fen"]]
+
+
+@check("RC05", "发放金额与核定金额不符", "reconciliation", "high", needs=("payments", "beneficiaries"),
+       params={"tolerance": 0}, basis=B.STANDARD,
+       description="Successful payments above or below the approved amount (or the item's standard where there "
+                   "is no approval), or above the item's maximum.")
+def rc05(t: Context, tolerance: int = 0):
+    ok = t.ok
+    am = t.approval_match
+    within = am[(am["amount"] - am["approved_amount"]).abs() <= tolerance]["payment_id"].unique()
+    matched = am["payment_id"].unique()
+    expected = am.drop_duplicates("payment_id").set_index("payment_id")["approved_amount"]
+    std = t.item_attr(ok["item_code"], "standard_amount")
+    mx = t.item_attr(ok["item_code"], "max_amount")
+    has_appr = ok["payment_id"].isin(matched)
+    off_appr = has_appr & ~ok["payment_id"].isin(within)
+    off_std = ~has_appr & std.notna() & ((ok["amount"] - std).abs() > tolerance)
+    over = mx.notna() & (ok["amount"] > mx)
+    flag = (off_appr | off_std | over).fillna(False).astype(bool)
+    out = ok[flag].copy()
+    out["expected"] = out["payment_id"].map(expected).fillna(std[flag])
+    out["max_amount"] = mx[flag]
+    out["problem"] = np.where(over[flag], "above the item's maximum",
+                              np.where(off_appr[flag], "differs from approved amount", "differs from standard"))
+    return _keyed(out[["payment_id", "person_id", "name", "item_code", "period", "amount", "expected",
+                       "max_amount", "problem"]], "payment_id")
+
+
+@check("RC06", "公示与实际发放不一致", "reconciliation", "medium", needs=("disclosures", "payments"),
+       key="item_code|period|masked_id", basis=B.TWO_WAY,
+       description="Disclosed but not paid, paid but not disclosed, or amounts differ, matched on item, period, "
+                   "masked identity number and masked name, within the item-periods the disclosures cover.")
+def rc06(t: Context):
+    d = t.disclosures
+    covered = d[["item_code", "period"]].drop_duplicates()
+    pid = d["person_id"].astype("str")
+    d_mid = masked_ids(pid).where(~pid.str.contains(r"\*", regex=True), pid)
+    dis = pd.DataFrame({"item_code": d["item_code"], "period": d["period"], "masked_id": d_mid,
+                        "masked_name": masked_names(d["name"]), "amount": d["amount"]})
+    dis = dis.groupby(["item_code", "period", "masked_id", "masked_name"], as_index=False)["amount"].sum()
+    ok = t.ok.merge(covered, on=["item_code", "period"], how="inner")
+    paid = pd.DataFrame({"item_code": ok["item_code"], "period": ok["period"],
+                         "masked_id": masked_ids(ok["person_id"]).to_numpy(),
+                         "masked_name": masked_names(ok["name"]).to_numpy(), "amount": ok["amount"].to_numpy()})
+    paid = paid.groupby(["item_code", "period", "masked_id", "masked_name"], as_index=False)["amount"].sum()
+    m = paid.merge(dis, on=["item_code", "period", "masked_id", "masked_name"], how="outer",
+                   suffixes=("_paid", "_disclosed"))
+    differ = (m["amount_paid"] != m["amount_disclosed"]).fillna(False).to_numpy(dtype=bool)
+    problem = np.select([m["amount_disclosed"].isna().to_numpy(), m["amount_paid"].isna().to_numpy(), differ],
+                        ["paid but not disclosed", "disclosed but not paid", "amounts differ"], None)
+    out = m[pd.notna(problem)].copy()
+    out["problem"] = problem[pd.notna(problem)]
+    out["key"] = out["item_code"] + "|" + out["period"] + "|" + out["masked_id"]
+    out["amount_fen"] = (out["amount_paid"].fillna(0) - out["amount_disclosed"].fillna(0)).abs().astype("int64")
+    out = out.groupby("key", as_index=False).agg(
+        item_code=("item_code", "first"), period=("period", "first"), masked_id=("masked_id", "first"),
+        amount_paid=("amount_paid", "sum"), amount_disclosed=("amount_disclosed", "sum"),
+        problem=("problem", "first"), amount_fen=("amount_fen", "sum"))
+    return Result(out, metrics={"item_periods_disclosed": int(len(covered))})
+
+
+@check("RC07", "发放失败未及时补发", "reconciliation", "high", needs=("payments",), params={"reissue_days": 30},
+       basis=B.REISSUE,
+       description="Failed lines with no successful reissue (following reissue_of, through failed reissues) within "
+                   "reissue_days; lines whose reissue_days have not yet passed at the data's last pay_date are "
+                   "not judged.")
+def rc07(t: Context, reissue_days: int = 30):
+    p = t.pay
+    failed = p[p["status"] == "failed"][["payment_id", "person_id", "name", "item_code", "period", "amount",
+                                         "pay_date"]]
+    children = p[p["reissue_of"].notna()][["payment_id", "reissue_of", "status", "pay_date"]]
+    resolved = pd.Series(pd.NaT, index=failed["payment_id"].to_numpy(), dtype="datetime64[ns]")
+    frontier = pd.DataFrame({"root": failed["payment_id"].to_numpy(), "node": failed["payment_id"].to_numpy()})
+    for _ in range(10):
+        if frontier.empty:
+            break
+        nxt = frontier.merge(children, left_on="node", right_on="reissue_of", how="inner")
+        good = nxt[nxt["status"] == "success"].groupby("root")["pay_date"].min()
+        if len(good):
+            cur = resolved.reindex(good.index)
+            resolved.loc[good.index] = np.where(cur.isna() | (good < cur), good, cur)
+        frontier = pd.DataFrame({"root": nxt.loc[nxt["status"] != "success", "root"].to_numpy(),
+                                 "node": nxt.loc[nxt["status"] != "success", "payment_id"].to_numpy()})
+    f = failed.assign(reissued_on=failed["payment_id"].map(resolved))
+    limit = f["pay_date"] + pd.Timedelta(days=int(reissue_days))
+    late = f["reissued_on"].isna() | (f["reissued_on"] > limit)
+    judged = limit <= t.last_pay_date
+    out = f[late & judged].copy()
+    out["problem"] = np.where(out["reissued_on"].isna(), "no successful reissue", "reissued late")
+    return Result(_keyed(out, "payment_id"),
+                  metrics={"failed_lines": int(len(f)), "not_yet_due": int((late & ~judged).sum())})
