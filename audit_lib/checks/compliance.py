@@ -6,10 +6,11 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from ..package.identity import validate
 from . import basis as B
-from .context import Context
+from .context import Context, isin, lookup
 from .registry import Result, check
 
 BAD_CARD = ("inactive", "lost", "cancelled", "not_issued")
@@ -21,6 +22,12 @@ def _keyed(df: pd.DataFrame, key: str, amount: str | None = "amount") -> pd.Data
     if amount:
         out["amount_fen"] = out[amount].astype("int64")
     return out
+
+
+def _unique(s: pd.Series) -> pd.Series:
+    from .context import _arrow
+
+    return pd.Series(pc.unique(_arrow(s).drop_null()).to_pandas(), dtype="str")
 
 
 def target_for(year: int, targets: dict) -> Fraction | None:
@@ -110,15 +117,16 @@ def cp06(t: Context):
     ok = t.ok
     unit = t.item_attr(ok["item_code"], "unit", "person")
     x = ok[(unit == "household") & ok["holder_id"].notna()].copy()
-    x["household_id"] = x["person_id"].map(t.household_of)
+    x["household_id"] = t.household(x["person_id"])
     heads = t.heads
     pair = x[["payment_id", "household_id", "holder_id"]].merge(
         heads.rename(columns={"person_id": "holder_id"}).assign(_head=True), on=["household_id", "holder_id"],
         how="left")
     is_head = pair.drop_duplicates("payment_id").set_index("payment_id")["_head"].fillna(False)
-    known = x["household_id"].isin(heads["household_id"])
+    known = isin(x["household_id"], heads["household_id"])
     # Where no head is on record, the beneficiary named on the line is taken to be the head.
-    right = np.where(known, x["payment_id"].map(is_head).fillna(False).astype(bool),
+    right = np.where(known, lookup(x["payment_id"], is_head.index.to_series(),
+                                   is_head.reset_index(drop=True)).fillna(False).astype(bool),
                      x["holder_id"] == x["person_id"])
     y = x[~right]
     y = y[~t.guarded(y)]
@@ -131,12 +139,10 @@ def cp06(t: Context):
        description="People whose successful payments went to two or more accounts; a card replaced (the person's "
                    "own earlier card, lost or cancelled, then the new one) is not a second card.")
 def cp07(t: Context):
-    ok = t.ok
-    use = ok.groupby(["person_id", "account_no"], as_index=False).agg(first=("pay_date", "min"),
-                                                                       last=("pay_date", "max"),
-                                                                       amount=("amount", "sum"))
-    n = use.groupby("person_id")["account_no"].transform("size")
-    use = use[n >= 2]
+    use = t.sql("""
+        select person_id, account_no, min(pay_date) as first, max(pay_date) as last, sum(amount) as amount
+        from ok where person_id in (select person_id from ok group by 1 having count(distinct account_no) >= 2)
+        group by 1, 2 order by 1, 2""", ok=t.ok[["person_id", "account_no", "pay_date", "amount"]])
     if use.empty:
         return use.assign(key=pd.Series(dtype=str))
     c = t.cards.dropna(subset=["account_no"])
@@ -151,8 +157,8 @@ def cp07(t: Context):
     step_ok = is_last | (use["ended"].notna() & (use["last"] < nxt_first) & (use["ended"] <= nxt_first))
     replaced = (use["own"] & step_ok).groupby(use["person_id"]).all()
     flagged = replaced[~replaced].index
-    out = use[use["person_id"].isin(flagged)].groupby("person_id", as_index=False).agg(
-        accounts=("account_no", lambda s: len(s)), amount_fen=("amount", "sum"))
+    out = use[isin(use["person_id"], flagged)].groupby("person_id", as_index=False).agg(
+        accounts=("account_no", "size"), amount_fen=("amount", "sum"))
     out["key"] = out["person_id"]
     return out
 
@@ -165,12 +171,12 @@ def cp08(t: Context, min_people: int = 2):
     ok = t.ok
     per = ok.groupby("account_no")["person_id"].nunique()
     busy = per[per >= min_people].index
-    x = ok[ok["account_no"].isin(busy)]
+    x = ok[isin(ok["account_no"], busy)]
     x = x[~t.guarded(x)]
-    x = x.assign(unit=x["person_id"].map(t.household_of).fillna("person:" + x["person_id"]))
+    x = x.assign(unit=t.household(x["person_id"]).fillna("person:" + x["person_id"]))
     units = x.groupby("account_no")["unit"].nunique()
     flagged = units[units >= min_people].index
-    y = x[x["account_no"].isin(flagged)]
+    y = x[isin(x["account_no"], flagged)]
     out = y.groupby("account_no", as_index=False).agg(people=("person_id", "nunique"), households=("unit", "nunique"),
                                                       holder_id=("holder_id", "first"), amount_fen=("amount", "sum"))
     out["key"] = out["account_no"]
@@ -182,8 +188,8 @@ def cp08(t: Context, min_people: int = 2):
 def cp09(t: Context):
     br = t.bank_returns
     x = br[br["fee"].fillna(0) > 0].drop_duplicates("payment_id")
-    amount = t.payments.drop_duplicates("payment_id").set_index("payment_id")["amount"]
-    x = x.assign(amount=x["payment_id"].map(amount).fillna(0))
+    pay = t.payments
+    x = x.assign(amount=lookup(x["payment_id"], pay["payment_id"], pay["amount"]).fillna(0))
     return Result(_keyed(x[["payment_id", "account_no", "credited_amount", "fee", "amount"]], "payment_id"),
                   metrics={"fees_fen": int(x["fee"].sum())})
 
@@ -204,12 +210,12 @@ def cp10(t: Context, grace_days: int = 30):
 def cp11(t: Context):
     ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "account_no", "pay_date", "amount"]]
     c = t.cards.dropna(subset=["account_no"])
-    c = c[c["account_no"].isin(ok["account_no"].unique())]
+    c = c[isin(c["account_no"], ok["account_no"].unique())]
     if c.empty:
         return ok.iloc[:0].assign(key=pd.Series(dtype=str))
     c = c.assign(when=c["status_date"].fillna(pd.Timestamp("1900-01-01")))
     c = c.sort_values(["when", "_row"], kind="stable")[["account_no", "when", "status"]]
-    left = ok[ok["account_no"].isin(c["account_no"])].sort_values("pay_date", kind="stable")
+    left = ok[isin(ok["account_no"], c["account_no"])].sort_values("pay_date", kind="stable")
     m = pd.merge_asof(left, c, left_on="pay_date", right_on="when", by="account_no", direction="backward")
     out = m[m["status"].isin(BAD_CARD)].rename(columns={"status": "card_status"})
     return _keyed(out, "payment_id")
@@ -224,9 +230,13 @@ def cp12(t: Context):
             ("payments", t.payments["account_holder_id"])]
     if t.has("cards"):
         seen.append(("cards", t.cards["person_id"]))
-    ids = pd.concat([pd.DataFrame({"person_id": s.dropna().unique(), "table": name}) for name, s in seen])
-    ids = ids.groupby("person_id", as_index=False)["table"].agg(lambda s: ",".join(sorted(set(s))))
-    v = validate(ids["person_id"], latest_birth=f"{t.year}-12-31")
-    out = ids[~v["valid"].to_numpy()].assign(reason=v.loc[~v["valid"], "reason"].to_numpy())
+    ids = pd.concat([pd.DataFrame({"person_id": pd.Series(_unique(s)), "table": name}) for name, s in seen])
+    uniq = pd.Series(ids["person_id"].unique())
+    v = validate(uniq, latest_birth=f"{t.year}-12-31")
+    bad = pd.DataFrame({"person_id": uniq[~v["valid"].to_numpy()].to_numpy(),
+                        "reason": v.loc[~v["valid"], "reason"].to_numpy()})
+    where = ids[isin(ids["person_id"], bad["person_id"])].groupby("person_id")["table"].agg(
+        lambda s: ",".join(sorted(set(s))))
+    out = bad.join(where.rename("tables"), on="person_id")
     out["key"] = out["person_id"]
     return out

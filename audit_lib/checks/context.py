@@ -8,16 +8,58 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..package.load import Package
 
 SPAN = {"monthly": 1, "quarterly": 3, "annual": 12, "one_off": 1}
 
 
+def isin(s: pd.Series, values) -> pd.Series:
+    """Series.isin for text, done in Arrow: pandas' own isin on Arrow strings walks the values in Python."""
+    vals = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values)
+    vals = pa.array(vals.dropna().astype(str).unique(), type=pa.string())
+    arr = _arrow(s)
+    return pd.Series(pc.is_in(arr, value_set=vals).to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
+
+
+def _arrow(s: pd.Series) -> pa.ChunkedArray:
+    """A text column as Arrow, without copying when pandas already holds it in Arrow."""
+    arr = getattr(s, "array", None)
+    if hasattr(arr, "__arrow_array__") and str(s.dtype) in ("str", "string"):
+        a = arr.__arrow_array__()
+        a = a if isinstance(a, pa.ChunkedArray) else pa.chunked_array([a])
+        return a.cast(pa.string()) if a.type != pa.string() else a
+    return pa.chunked_array([pa.array(s.astype("str"), type=pa.string(), from_pandas=True)])
+
+
+def lookup(s: pd.Series, keys, values, default=None) -> pd.Series:
+    """``s.map(dict(zip(keys, values)))`` for text keys, by Arrow's hash lookup (pandas' map on Arrow strings
+    is slow). The first of repeated keys wins."""
+    keys = pd.Series(keys)
+    values = pd.Series(values).reset_index(drop=True)
+    first = ~keys.reset_index(drop=True).duplicated(keep="first").to_numpy()
+    kk = pa.array(keys.reset_index(drop=True)[first].astype("str"), type=pa.string(), from_pandas=True)
+    vv = values[first].reset_index(drop=True)
+    idx = pc.index_in(_arrow(s), value_set=kk).to_numpy(zero_copy_only=False)
+    idx = np.nan_to_num(np.asarray(idx, dtype=float), nan=-1).astype(np.int64)
+    hit = idx >= 0
+    if len(vv) == 0:
+        out = pd.Series([default] * len(s), index=s.index, dtype=object)
+        return out
+    taken = vv.take(np.where(hit, idx, 0)).reset_index(drop=True)
+    taken.index = s.index
+    return taken.where(hit, default) if default is not None or not hit.all() else taken
+
+
 def month_index(period: pd.Series) -> pd.Series:
-    """YYYY-MM to a month number (year*12 + month-1), vectorised."""
-    s = period.astype("str")
-    return s.str.slice(0, 4).astype("int64") * 12 + s.str.slice(5, 7).astype("int64") - 1
+    """YYYY-MM to a month number (year*12 + month-1), vectorised over the distinct periods."""
+    enc = _arrow(period).dictionary_encode().combine_chunks()
+    words = enc.dictionary.to_pylist()
+    table = np.array([int(w[:4]) * 12 + int(w[5:7]) - 1 for w in words] + [-1], dtype=np.int64)
+    idx = np.nan_to_num(np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=float), nan=-1)
+    return pd.Series(table[idx.astype(np.int64)], index=period.index)
 
 
 def month_start(m) -> np.ndarray:
@@ -62,7 +104,8 @@ class Context:
         return self.tables["policy_items"].drop_duplicates("item_code").set_index("item_code")
 
     def item_attr(self, codes: pd.Series, column: str, default=None) -> pd.Series:
-        out = codes.map(self.items[column]) if len(self.items) else pd.Series(index=codes.index, dtype=object)
+        it = self.items
+        out = lookup(codes, it.index.to_series(), it[column].reset_index(drop=True))
         if default is not None:
             out = out.fillna(default)
         return out
@@ -72,11 +115,12 @@ class Context:
     def pay(self) -> pd.DataFrame:
         """Payments with the derived columns checks share: frequency (monthly where the item is not on the
         list), the period as month numbers (first and last month it covers), its end date, and the holder."""
-        p = self.tables["payments"].copy()
+        p = self.tables["payments"].drop(columns=["batch_id", "account_holder_name", "fail_reason", "bank"])
         freq = self.item_attr(p["item_code"], "frequency", "monthly").astype(object)
         p["frequency"] = freq
         p["m0"] = month_index(p["period"])
-        p["m1"] = p["m0"] + freq.map(SPAN).fillna(1).astype("int64") - 1
+        span = np.select([freq == "quarterly", freq == "annual"], [3, 12], 1)
+        p["m1"] = p["m0"] + span - 1
         p["period_start"] = month_start(p["m0"].to_numpy())
         p["period_end"] = month_start(p["m1"].to_numpy() + 1) - np.timedelta64(1, "D")
         p["holder_id"] = self._holders(p)
@@ -100,13 +144,17 @@ class Context:
             return named
         owner = c.dropna(subset=["account_no"]).sort_values(["status_date", "_row"], kind="stable",
                                                              na_position="first")
-        owner = owner.drop_duplicates("account_no", keep="last").set_index("account_no")["person_id"]
-        return named.fillna(p["account_no"].map(owner))
+        owner = owner.drop_duplicates("account_no", keep="last")
+        return named.fillna(lookup(p["account_no"], owner["account_no"], owner["person_id"]))
 
     # ------------------------------------------------------------------ people and households
+    def household(self, ids: pd.Series) -> pd.Series:
+        """The household of each person: the household registry where it has the person, else the approvals."""
+        h = self._households
+        return lookup(ids, h["person_id"], h["household_id"])
+
     @cached_property
-    def household_of(self) -> pd.Series:
-        """person_id -> household_id: the household registry where it has the person, else the approvals."""
+    def _households(self) -> pd.DataFrame:
         parts = []
         if "households" in self.tables:
             h = self.tables["households"]
@@ -114,7 +162,7 @@ class Context:
         b = self.tables["beneficiaries"]
         parts.append(b[["person_id", "household_id"]].dropna())
         both = pd.concat(parts, ignore_index=True).dropna()
-        return both.drop_duplicates("person_id", keep="first").set_index("person_id")["household_id"]
+        return both.drop_duplicates("person_id", keep="first")
 
     @cached_property
     def heads(self) -> pd.DataFrame:
@@ -155,10 +203,41 @@ class Context:
         return b
 
     @cached_property
-    def approval_match(self) -> pd.DataFrame:
-        """Successful payment lines joined to the approvals in force for their person, item and period
-        (the approval's months overlap the period's). One row per matching pair."""
+    def approval_match(self) -> dict[str, pd.DataFrame]:
+        """Successful lines against the approvals in force for their person, item and period (the approval's
+        months overlap the period's), in DuckDB: ``unapproved`` lines with no such approval, and ``differs``,
+        lines whose amount equals none of their approvals' amounts (with the nearest as ``expected``)."""
         ok = self.ok[["payment_id", "person_id", "item_code", "m0", "m1", "amount"]]
         a = self.approvals[["person_id", "item_code", "a0", "a1", "approved_amount"]]
-        m = ok.merge(a, on=["person_id", "item_code"], how="inner")
-        return m[(m["a0"] <= m["m1"]) & (m["a1"] >= m["m0"])]
+        near = self.sql("""
+            select o.payment_id, min(abs(o.amount - a.approved_amount)) as diff,
+                   arg_min(a.approved_amount, abs(o.amount - a.approved_amount)) as expected
+            from ok o join a on o.person_id = a.person_id and o.item_code = a.item_code
+                          and a.a0 <= o.m1 and a.a1 >= o.m0
+            group by o.payment_id""", ok=ok, a=a, view="near")
+        unapproved = self.sql("select payment_id from ok anti join near using (payment_id)", ok=ok)
+        differs = self.sql("select payment_id, diff, expected from near where diff > 0")
+        return {"unapproved": unapproved, "differs": differs}
+
+    # ------------------------------------------------------------------ DuckDB for the heavy joins
+    @cached_property
+    def _db(self):
+        import duckdb
+
+        con = duckdb.connect(config={"threads": 2})
+        return con
+
+    def sql(self, query: str, view: str | None = None, **frames) -> pd.DataFrame | None:
+        """Run a DuckDB query over pandas frames given by name (scanned in place). With ``view``, the result
+        is kept as a temporary table of that name for later queries, and nothing is returned."""
+        con = self._db
+        for name, frame in frames.items():
+            con.register(name, frame)
+        try:
+            if view:
+                con.execute(f"create or replace temp table {view} as {query}")
+                return None
+            return con.execute(query).df()
+        finally:
+            for name in frames:
+                con.unregister(name)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..package.identity import age_on, validate
 from . import basis as B
-from .context import Context
+from .context import Context, isin, lookup
 from .registry import Result, check
 
 
@@ -27,8 +27,8 @@ LINE = ["payment_id", "person_id", "name", "item_code", "period", "amount"]
 def el01(t: Context):
     d = t.deaths.groupby("person_id")["death_date"].min()
     ok = t.ok
-    x = ok[ok["person_id"].isin(d.index)]
-    death = x["person_id"].map(d)
+    x = ok[isin(ok["person_id"], d.index)]
+    death = pd.to_datetime(lookup(x["person_id"], d.index.to_series(), d.reset_index(drop=True)))
     death_m = death.dt.year * 12 + death.dt.month - 1
     out = x[x["m0"] > death_m].assign(death_date=death[x["m0"] > death_m])
     return _keyed(out[LINE + ["death_date"]], "payment_id")
@@ -40,7 +40,7 @@ def el01(t: Context):
 def el02(t: Context):
     ok = t.ok
     means = t.item_attr(ok["item_code"], "means_tested").fillna(False).astype(bool)
-    x = ok[means & ok["person_id"].isin(t.public_employees["person_id"])]
+    x = ok[means & isin(ok["person_id"], t.public_employees["person_id"])]
     e = t.public_employees[["person_id", "employer", "start_date", "end_date"]]
     m = x[LINE + ["period_start", "period_end"]].merge(e, on="person_id")
     during = (m["start_date"].isna() | (m["start_date"] <= m["period_end"])) & \
@@ -56,9 +56,9 @@ def el03(t: Context):
     c = t.cadres
     y0, y1 = pd.Timestamp(f"{t.year}-01-01"), pd.Timestamp(f"{t.year}-12-31")
     c = c[(c["start_date"].isna() | (c["start_date"] <= y1)) & (c["end_date"].isna() | (c["end_date"] >= y0))]
-    c = c.assign(household_id=c["person_id"].map(t.household_of)).dropna(subset=["household_id"])
+    c = c.assign(household_id=t.household(c["person_id"])).dropna(subset=["household_id"])
     b = t.beneficiaries[["person_id", "name", "community", "item_code"]].copy()
-    b["household_id"] = b["person_id"].map(t.household_of)
+    b["household_id"] = t.household(b["person_id"])
     m = b.merge(c[["household_id", "community", "person_id", "position"]].rename(
         columns={"person_id": "cadre_id"}), on=["household_id", "community"])
     out = m.groupby("person_id", as_index=False).agg(name=("name", "first"), community=("community", "first"),
@@ -72,9 +72,13 @@ def el03(t: Context):
        description="The same person, item and period paid successfully more than once: every line but the "
                    "earliest (a reissue of a failed line is not a duplicate).")
 def el04(t: Context):
-    ok = t.ok.sort_values(["pay_date", "payment_id"], kind="stable")
-    dup = ok.duplicated(["person_id", "item_code", "period"], keep="first")
-    return _keyed(ok[dup][LINE + ["pay_date"]], "payment_id")
+    ok = t.ok[LINE + ["pay_date"]]
+    out = t.sql("""
+        select * exclude (rn) from (
+            select *, row_number() over (partition by person_id, item_code, period
+                                         order by pay_date, payment_id) as rn from ok)
+        where rn > 1 order by payment_id""", ok=ok)
+    return _keyed(out, "payment_id")
 
 
 @check("EL05", "互斥项目重复享受", "eligibility", "high", needs=("payments", "policy_items"),
@@ -84,10 +88,11 @@ def el05(t: Context):
     ok = t.ok
     grp = t.item_attr(ok["item_code"], "exclusive_group")
     x = ok[grp.notna()].assign(exclusive_group=grp[grp.notna()])
-    g = x.groupby(["person_id", "exclusive_group", "period"], as_index=False).agg(
-        items=("item_code", "nunique"), codes=("item_code", lambda s: ",".join(sorted(set(s)))),
-        amount_fen=("amount", "sum"))
+    keys = ["person_id", "exclusive_group", "period"]
+    g = x.groupby(keys, as_index=False).agg(items=("item_code", "nunique"), amount_fen=("amount", "sum"))
     out = g[g["items"] >= 2].copy()
+    codes = x.merge(out[keys], on=keys).groupby(keys)["item_code"].agg(lambda s: ",".join(sorted(set(s))))
+    out = out.join(codes.rename("codes"), on=keys)
     out["key"] = out["person_id"] + "|" + out["exclusive_group"] + "|" + out["period"]
     return out
 
@@ -104,7 +109,7 @@ def el06(t: Context):
         return x.assign(key=pd.Series(dtype=str))
     ids = pd.Series(x["person_id"].unique())
     birth = pd.Series(validate(ids)["birth_date"].to_numpy(), index=ids.to_numpy())
-    b = x["person_id"].map(birth)
+    b = pd.to_datetime(lookup(x["person_id"], birth.index.to_series(), birth.reset_index(drop=True)))
     age = age_on(b, x["period_start"])
     lo, hi = lo[x.index], hi[x.index]
     bad = ((lo.notna() & (age < lo)) | (hi.notna() & (age > hi))).fillna(False).astype(bool)
@@ -120,10 +125,11 @@ def el07(contexts: list[Context]):
     parts = [c.ok[["person_id", "item_code", "period", "amount"]].assign(district=c.district_code)
              for c in contexts]
     x = pd.concat(parts, ignore_index=True)
-    g = x.groupby(["person_id", "item_code", "period"], as_index=False).agg(
-        districts=("district", lambda s: ",".join(sorted(set(s)))), n=("district", "nunique"),
-        amount_fen=("amount", "sum"))
+    keys = ["person_id", "item_code", "period"]
+    g = x.groupby(keys, as_index=False).agg(n=("district", "nunique"), amount_fen=("amount", "sum"))
     out = g[g["n"] >= 2].copy()
+    names = x.merge(out[keys], on=keys).groupby(keys)["district"].agg(lambda s: ",".join(sorted(set(s))))
+    out = out.join(names.rename("districts"), on=keys)
     out["key"] = out["person_id"] + "|" + out["item_code"] + "|" + out["period"]
     return Result(out, metrics={"districts": sorted(c.district_code for c in contexts)})
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..package.identity import masked_ids, masked_names
 from . import basis as B
-from .context import Context, month_start, month_text
+from .context import Context, isin, lookup, month_start, month_text
 from .registry import Result, check
 
 
@@ -27,9 +27,10 @@ def _keyed(df: pd.DataFrame, key: str, amount: str | None = "amount") -> pd.Data
 def rc01(t: Context, idle_days: int = 90):
     ff = t.fund_flows
     br = t.bank_returns
-    items_of = t.payments.drop_duplicates("payment_id").set_index("payment_id")["item_code"]
-    credits = br.loc[br["status"] == "success"].assign(item_code=lambda d: d["payment_id"].map(items_of))
-    credited = credits.groupby("item_code")["credited_amount"].sum()
+    credited = t.sql("""select p.item_code, sum(b.credited_amount) as credited
+                        from br b join pay p using (payment_id) where b.status = 'success' group by 1""",
+                     br=br[["payment_id", "credited_amount", "status"]],
+                     pay=t.payments[["payment_id", "item_code"]]).set_index("item_code")["credited"]
     by = ff.groupby(["item_code", "flow_type"])["amount"].sum().unstack(fill_value=0)
     for col in ("allocated", "disbursed", "returned"):
         if col not in by:
@@ -81,19 +82,20 @@ def rc01(t: Context, idle_days: int = 90):
                    "credited with another amount, or credited to another account.")
 def rc02(t: Context):
     ok = t.ok[["payment_id", "account_no", "amount", "pay_date", "person_id", "item_code", "period"]]
-    br = t.bank_returns
-    good = br[br["status"] == "success"]
-    agg = good.groupby("payment_id").agg(credited=("credited_amount", "sum"), bank_account=("account_no", "first"))
-    seen = set(br["payment_id"])
-    m = ok.join(agg, on="payment_id")
-    problem = pd.Series(None, index=m.index, dtype=object)
-    problem[m["credited"].isna() & m["payment_id"].isin(seen)] = "bank credit failed"
-    problem[m["credited"].isna() & ~m["payment_id"].isin(seen)] = "no bank credit"
-    has = m["credited"].notna()
-    problem[has & (m["credited"] != m["amount"])] = "credited amount differs"
-    diff_acc = has & m["bank_account"].notna() & (m["bank_account"] != m["account_no"])
-    problem[diff_acc & problem.isna()] = "credited to another account"
-    out = m[problem.notna()].assign(problem=problem[problem.notna()])
+    br = t.bank_returns[["payment_id", "account_no", "credited_amount", "status"]]
+    out = t.sql("""
+        with credit as (
+            select payment_id, sum(credited_amount) filter (where status = 'success') as credited,
+                   min(account_no) filter (where status = 'success') as bank_account, count(*) as rows
+            from br group by payment_id)
+        select o.*, c.credited, c.bank_account,
+               case when c.rows is null then 'no bank credit'
+                    when c.credited is null then 'bank credit failed'
+                    when c.credited <> o.amount then 'credited amount differs'
+                    else 'credited to another account' end as problem
+        from ok o left join credit c using (payment_id)
+        where c.credited is null or c.credited <> o.amount or c.bank_account <> o.account_no
+        order by o.payment_id""", ok=ok, br=br)
     return _keyed(out, "payment_id")
 
 
@@ -101,8 +103,7 @@ def rc02(t: Context):
        description="Successful payments with no approval for that person, item and period.")
 def rc03(t: Context):
     ok = t.ok
-    approved = t.approval_match["payment_id"].unique()
-    out = ok[~ok["payment_id"].isin(approved)]
+    out = ok[isin(ok["payment_id"], t.approval_match["unapproved"]["payment_id"])]
     return _keyed(out[["payment_id", "person_id", "name", "item_code", "period", "amount", "pay_date"]],
                   "payment_id")
 
@@ -140,13 +141,13 @@ def expected_periods(t: Context) -> pd.DataFrame:
                    "the data's last pay_date.")
 def rc04(t: Context):
     e = expected_periods(t)
-    e = e[e["period_end"] < t.last_pay_date]
-    paid = t.ok[["person_id", "item_code", "m0"]].drop_duplicates()
-    m = e.merge(paid.assign(_paid=True), on=["person_id", "item_code", "m0"], how="left")
-    out = m[m["_paid"].isna()].copy()
+    e = e[e["period_end"] < t.last_pay_date][["person_id", "name", "item_code", "approved_amount", "m0"]]
+    out = t.sql("""
+        select distinct on (person_id, item_code, m0) e.*
+        from e anti join (select distinct person_id, item_code, m0 from ok) p using (person_id, item_code, m0)
+        order by person_id, item_code, m0""", e=e, ok=t.ok[["person_id", "item_code", "m0"]])
     out["period"] = month_text(out["m0"].to_numpy())
     out["key"] = out["person_id"] + "|" + out["item_code"] + "|" + out["period"]
-    out = out.drop_duplicates("key")
     out["amount_fen"] = out["approved_amount"].astype("int64")
     return out[["key", "person_id", "name", "item_code", "period", "approved_amount", "amount_fen"]]
 
@@ -158,23 +159,23 @@ def rc04(t: Context):
 def rc05(t: Context, tolerance: int = 0):
     ok = t.ok
     am = t.approval_match
-    within = am[(am["amount"] - am["approved_amount"]).abs() <= tolerance]["payment_id"].unique()
-    matched = am["payment_id"].unique()
-    expected = am.drop_duplicates("payment_id").set_index("payment_id")["approved_amount"]
+    differs = am["differs"]
+    differs = differs[differs["diff"] > tolerance]
+    off_appr = isin(ok["payment_id"], differs["payment_id"])
+    unapproved = isin(ok["payment_id"], am["unapproved"]["payment_id"])
     std = t.item_attr(ok["item_code"], "standard_amount")
     mx = t.item_attr(ok["item_code"], "max_amount")
-    has_appr = ok["payment_id"].isin(matched)
-    off_appr = has_appr & ~ok["payment_id"].isin(within)
-    off_std = ~has_appr & std.notna() & ((ok["amount"] - std).abs() > tolerance)
+    off_std = unapproved & std.notna() & ((ok["amount"] - std).abs() > tolerance)
     over = mx.notna() & (ok["amount"] > mx)
     flag = (off_appr | off_std | over).fillna(False).astype(bool)
-    out = ok[flag].copy()
-    out["expected"] = out["payment_id"].map(expected).fillna(std[flag])
+    out = ok[flag][["payment_id", "person_id", "name", "item_code", "period", "amount"]].copy()
+    expected = differs.set_index("payment_id")["expected"]
+    out["expected"] = lookup(out["payment_id"], expected.index.to_series(), expected.reset_index(drop=True))
+    out["expected"] = out["expected"].astype("Int64").fillna(std[flag].astype("Int64"))
     out["max_amount"] = mx[flag]
     out["problem"] = np.where(over[flag], "above the item's maximum",
                               np.where(off_appr[flag], "differs from approved amount", "differs from standard"))
-    return _keyed(out[["payment_id", "person_id", "name", "item_code", "period", "amount", "expected",
-                       "max_amount", "problem"]], "payment_id")
+    return _keyed(out, "payment_id")
 
 
 @check("RC06", "公示与实际发放不一致", "reconciliation", "medium", needs=("disclosures", "payments"),
@@ -182,32 +183,36 @@ def rc05(t: Context, tolerance: int = 0):
        description="Disclosed but not paid, paid but not disclosed, or amounts differ, matched on item, period, "
                    "masked identity number and masked name, within the item-periods the disclosures cover.")
 def rc06(t: Context):
-    d = t.disclosures
-    covered = d[["item_code", "period"]].drop_duplicates()
-    pid = d["person_id"].astype("str")
-    d_mid = masked_ids(pid).where(~pid.str.contains(r"\*", regex=True), pid)
-    dis = pd.DataFrame({"item_code": d["item_code"], "period": d["period"], "masked_id": d_mid,
-                        "masked_name": masked_names(d["name"]), "amount": d["amount"]})
-    dis = dis.groupby(["item_code", "period", "masked_id", "masked_name"], as_index=False)["amount"].sum()
-    ok = t.ok.merge(covered, on=["item_code", "period"], how="inner")
-    paid = pd.DataFrame({"item_code": ok["item_code"], "period": ok["period"],
-                         "masked_id": masked_ids(ok["person_id"]).to_numpy(),
-                         "masked_name": masked_names(ok["name"]).to_numpy(), "amount": ok["amount"].to_numpy()})
-    paid = paid.groupby(["item_code", "period", "masked_id", "masked_name"], as_index=False)["amount"].sum()
-    m = paid.merge(dis, on=["item_code", "period", "masked_id", "masked_name"], how="outer",
-                   suffixes=("_paid", "_disclosed"))
-    differ = (m["amount_paid"] != m["amount_disclosed"]).fillna(False).to_numpy(dtype=bool)
-    problem = np.select([m["amount_disclosed"].isna().to_numpy(), m["amount_paid"].isna().to_numpy(), differ],
-                        ["paid but not disclosed", "disclosed but not paid", "amounts differ"], None)
-    out = m[pd.notna(problem)].copy()
-    out["problem"] = problem[pd.notna(problem)]
+    d = t.disclosures[["item_code", "period", "person_id", "name", "amount"]]
+    ok = t.ok[["item_code", "period", "person_id", "name", "amount"]]
+    out = t.sql("""
+        with dis as (
+            select item_code, period,
+                   case when person_id like '%*%' or length(person_id) <= 10 then person_id
+                        else left(person_id, 6) || '********' || right(person_id, 4) end as masked_id,
+                   left(trim(coalesce(name, '')), 1) || '*' as masked_name, sum(amount) as amount
+            from d group by all),
+        paid as (
+            select o.item_code, o.period,
+                   left(o.person_id, 6) || '********' || right(o.person_id, 4) as masked_id,
+                   left(trim(coalesce(o.name, '')), 1) || '*' as masked_name, sum(o.amount) as amount
+            from ok o semi join (select distinct item_code, period from d) c using (item_code, period)
+            group by all)
+        select coalesce(p.item_code, s.item_code) as item_code, coalesce(p.period, s.period) as period,
+               coalesce(p.masked_id, s.masked_id) as masked_id, p.amount as amount_paid,
+               s.amount as amount_disclosed,
+               case when s.amount is null then 'paid but not disclosed'
+                    when p.amount is null then 'disclosed but not paid' else 'amounts differ' end as problem
+        from paid p full join dis s using (item_code, period, masked_id, masked_name)
+        where p.amount is distinct from s.amount""", d=d, ok=ok)
     out["key"] = out["item_code"] + "|" + out["period"] + "|" + out["masked_id"]
     out["amount_fen"] = (out["amount_paid"].fillna(0) - out["amount_disclosed"].fillna(0)).abs().astype("int64")
     out = out.groupby("key", as_index=False).agg(
         item_code=("item_code", "first"), period=("period", "first"), masked_id=("masked_id", "first"),
         amount_paid=("amount_paid", "sum"), amount_disclosed=("amount_disclosed", "sum"),
         problem=("problem", "first"), amount_fen=("amount_fen", "sum"))
-    return Result(out, metrics={"item_periods_disclosed": int(len(covered))})
+    covered = len(d[["item_code", "period"]].drop_duplicates())
+    return Result(out, metrics={"item_periods_disclosed": covered})
 
 
 @check("RC07", "发放失败未及时补发", "reconciliation", "high", needs=("payments",), params={"reissue_days": 30},

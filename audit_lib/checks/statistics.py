@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from . import basis as B
-from .context import Context, month_text
+from .context import Context, isin, month_text
 from .registry import Result, check
 
 BENFORD = np.log10(1 + 1 / np.arange(1, 10))
@@ -19,7 +19,7 @@ BANDS = ((0.006, "close conformity"), (0.012, "acceptable conformity"), (0.015, 
 
 def _varying(t: Context, lines: pd.DataFrame) -> pd.DataFrame:
     """Lines of items on the list with no fixed standard (the amount varies per case)."""
-    listed = lines["item_code"].isin(t.items.index)
+    listed = isin(lines["item_code"], t.items.index)
     std = t.item_attr(lines["item_code"], "standard_amount")
     return lines[listed & std.isna() & (lines["amount"] > 0)]
 
@@ -70,11 +70,11 @@ def st01(t: Context, min_n: int = 1000, min_span: float = 100, mad_threshold: fl
 
 
 @check("ST02", "金额异常值", "statistics", "low", needs=("payments", "policy_items"),
-       params={"z": 3.5, "min_group": 20, "scale": "log"}, basis=B.ANALYTICS,
+       params={"z": 3.5, "min_group": 40, "scale": "log"}, basis=B.ANALYTICS,
        description="Varying-amount payments whose robust z-score (0.6745·(x − median)/MAD within item and period) "
                    "is above z. Amounts are compared on the log scale by default (scale: log), because payment "
                    "amounts are skewed and span orders of magnitude; groups smaller than min_group are not judged.")
-def st02(t: Context, z: float = 3.5, min_group: int = 20, scale: str = "log"):
+def st02(t: Context, z: float = 3.5, min_group: int = 40, scale: str = "log"):
     x = _varying(t, t.ok)
     v = np.log(x["amount"].to_numpy(np.float64)) if scale == "log" else x["amount"].to_numpy(np.float64)
     x = x.assign(_v=v)
@@ -103,7 +103,7 @@ def st02(t: Context, z: float = 3.5, min_group: int = 20, scale: str = "log"):
                    "and last period); items with a median under min_median lines are not judged.")
 def st03(t: Context, ratio: float = 0.5, min_median: int = 20):
     ok = t.ok
-    ok = ok[ok["frequency"].isin(["monthly", "quarterly"]) & ok["item_code"].isin(t.items.index)]
+    ok = ok[ok["frequency"].isin(["monthly", "quarterly"]) & isin(ok["item_code"], t.items.index)]
     g = ok.groupby(["item_code", "m0"]).agg(count=("payment_id", "size"), amount=("amount", "sum"))
     rows, metrics = [], {}
     for item, s in g.groupby(level=0, sort=True):

@@ -26,6 +26,10 @@ from . import quality, values
 from .schema import FILE_EXTENSIONS, TABLES, Table
 
 HEADER_SCAN_ROWS = 30
+# Free text is trimmed but not folded with NFKC (names have no full-width forms worth folding, and folding
+# every name costs time); codes, numbers, dates and places are folded.
+FREE_TEXT = {"name", "item_name", "department", "legal_basis", "account_holder_name", "bank", "fail_reason",
+             "employer", "position", "basis", "source", "level", "doc_no"}
 
 
 @dataclass
@@ -88,14 +92,8 @@ def _find_header(rows: list[list], table: Table) -> int | None:
     return None
 
 
-def _sha256(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    n = 0
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-            n += len(chunk)
-    return h.hexdigest(), n
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def read_meta(root: Path) -> dict:
@@ -146,19 +144,23 @@ class Raw:
     rejected: list[pd.DataFrame]          # rows the reader itself could not split
 
 
-def _decode(raw: bytes, path: Path) -> tuple[str, bytes]:
-    """Detect UTF-8 (with or without BOM), GBK or GB18030; return the text and its UTF-8 bytes."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+def _decode_head(raw: bytes, path: Path) -> tuple[str, str]:
+    """The text of the file's first 64 KiB and the encoding guessed from it: utf-8 or gb18030 (a superset of
+    GBK). A UTF-8 guess is confirmed by Arrow, which validates every cell, when the whole file is read."""
+    head = raw[: 1 << 16]
     try:
-        return raw.decode("utf-8"), raw
-    except UnicodeDecodeError:
-        pass
+        return head.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as e:
+        if e.start > len(head) - 4 and len(raw) > len(head):      # a character cut by the head's end
+            return head[: e.start].decode("utf-8"), "utf-8"
     try:
-        text = raw.decode("gb18030")   # a superset of GBK
+        return head.decode("gb18030", errors="ignore" if len(raw) > len(head) else "strict"), "gb18030"
     except UnicodeDecodeError:
         raise PackageError(f"{path.name}: not readable as UTF-8, GBK or GB18030 text") from None
-    return text, text.encode("utf-8")
+
+
+class _NotUtf8(Exception):
+    pass
 
 
 def _map_columns(header: list, table: Table, fname: str) -> tuple[dict[int, str], list[str]]:
@@ -181,22 +183,35 @@ def _map_columns(header: list, table: Table, fname: str) -> tuple[dict[int, str]
     return mapping, ignored
 
 
-def _read_csv(path: Path, table: Table) -> Raw:
-    import pyarrow.csv as pacsv
-
-    raw = path.read_bytes()
-    if not raw.strip():
+def _read_csv(path: Path, table: Table, raw: bytes) -> Raw:
+    if raw[:3] == b"\xef\xbb\xbf":
+        raw = raw[3:]
+    if not raw[: 1 << 16].strip() and not raw.strip():
         raise PackageError(f"{path.name}: the file is empty")
-    text, data = _decode(raw, path)
-    head_lines = text[: 1 << 16].splitlines()[:HEADER_SCAN_ROWS]
-    head_rows = list(csv.reader(head_lines))
+    head_text, encoding = _decode_head(raw, path)
+    head_rows = list(csv.reader(head_text.splitlines()[:HEADER_SCAN_ROWS]))
     h = _find_header(head_rows, table)
     if h is None:
         raise PackageError(f"{path.name}: no header row with the columns of {table.name} ({table.zh}) "
                            f"in its first {HEADER_SCAN_ROWS} rows")
     header = head_rows[h]
     mapping, ignored = _map_columns(header, table, path.name)
-    ncol = len(header)
+    if encoding == "utf-8":
+        try:
+            return _parse_csv(path, table, raw, h, len(header), mapping, ignored)
+        except _NotUtf8:
+            pass
+    try:
+        data = raw.decode("gb18030").encode("utf-8")
+    except UnicodeDecodeError:
+        raise PackageError(f"{path.name}: not readable as UTF-8, GBK or GB18030 text") from None
+    return _parse_csv(path, table, data, h, len(header), mapping, ignored)
+
+
+def _parse_csv(path: Path, table: Table, data: bytes, h: int, ncol: int, mapping: dict, ignored: list) -> Raw:
+    """Split UTF-8 CSV bytes into text columns, with each record's row number as Excel would show it."""
+    import pyarrow.csv as pacsv
+
     rejected: list[dict] = []
 
     def on_invalid(row):
@@ -205,26 +220,34 @@ def _read_csv(path: Path, table: Table) -> Raw:
 
     tbl = None
     if b"\n\n" not in data and b"\r\n\r\n" not in data:
-        tbl = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(skip_rows=h + 1, column_names=[f"c{i}" for i in range(ncol)],
-                                           block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(ncol)},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
+        try:
+            tbl = pacsv.read_csv(
+                pa.BufferReader(pa.py_buffer(data)),
+                read_options=pacsv.ReadOptions(skip_rows=h + 1, column_names=[f"c{i}" for i in range(ncol)],
+                                               block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+                convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(ncol)},
+                                                     strings_can_be_null=False, quoted_strings_can_be_null=False),
+            )
+        except pa.ArrowInvalid as e:
+            if "utf8" in str(e).lower():
+                raise _NotUtf8() from None
+            raise PackageError(f"{path.name}: not readable as CSV ({e})") from None
         # Row numbers follow physical lines only when no record spans two lines: check by counting.
+        # Arrow does not say which line a ragged row was on, so any ragged row sends the file to the slow path.
         lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        if tbl.num_rows + len(rejected) != lines - (h + 1):
+        if rejected or tbl.num_rows != lines - (h + 1):
             tbl = None
             rejected.clear()
     if tbl is not None:
-        bad_rows = np.array(sorted(r["row"] for r in rejected if r["row"] is not None), dtype=np.int64)
-        all_rows = np.arange(h + 2, h + 2 + tbl.num_rows + len(rejected), dtype=np.int64)
-        rows = all_rows[~np.isin(all_rows, bad_rows)] if len(rejected) else all_rows
+        rows = np.arange(h + 2, h + 2 + tbl.num_rows, dtype=np.int64)
         cols = {name: tbl.column(f"c{i}") for i, name in mapping.items()}
     else:
-        # Quoted fields or blank lines: read with Python's csv module, which knows each record's line number.
+        # Records spanning lines or blank lines: Python's csv module knows each record's line number.
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _NotUtf8() from None
         reader = csv.reader(io.StringIO(text))
         recs, rownums = [], []
         for _ in range(h + 1):
@@ -260,11 +283,11 @@ def _cell_text(v) -> str | None:
     return str(v)
 
 
-def _read_xlsx(path: Path, table: Table) -> Raw:
+def _read_xlsx(path: Path, table: Table, raw: bytes) -> Raw:
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a damaged file
         raise PackageError(f"{path.name}: not a readable Excel workbook ({type(e).__name__}: {e})") from None
     try:
@@ -311,11 +334,11 @@ def _read_xlsx(path: Path, table: Table) -> Raw:
     return Raw(cols, np.asarray(rownums, dtype=np.int64), ignored, [])
 
 
-def _read_parquet(path: Path, table: Table) -> Raw:
+def _read_parquet(path: Path, table: Table, raw: bytes) -> Raw:
     import pyarrow.parquet as pq
 
     try:
-        tbl = pq.read_table(path)
+        tbl = pq.read_table(pa.BufferReader(raw))
     except Exception as e:
         raise PackageError(f"{path.name}: not a readable Parquet file ({type(e).__name__}: {e})") from None
     mapping, ignored = _map_columns(tbl.column_names, table, path.name)
@@ -365,7 +388,7 @@ def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.Dat
             frame[col.name] = _empty_column(col.type, n)
             continue
         original = raw.columns[col.name]
-        text = values.normalize(original)
+        text = values.normalize(original, fold=col.name not in FREE_TEXT)
         if col.type == "id":
             lost = values.lost_digits(text)
             if lost.any():
@@ -401,35 +424,49 @@ def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.Dat
     return kept, quality.combine(parts)
 
 
-def load_package(root: str | Path, tables: list[str] | None = None) -> Package:
-    """Read a package folder. ``tables`` limits reading to those tables (required tables are always read)."""
+def _load_table(root: Path, table: Table):
+    """Read, type and quarantine one table: (InputFile, DataFrame, quarantine, rows read, ignored columns)."""
+    path = find_table_file(root, table)
+    if path is None:
+        if table.required:
+            raise PackageError(f"{root}: required table {table.name} ({table.zh}) is missing: expected "
+                               f"{table.name}.csv, .xlsx or .parquet (or {table.zh}.*)")
+        return None
+    raw = path.read_bytes()
+    if not raw:
+        raise PackageError(f"{path.name}: the file is empty")
+    info = InputFile(table.name, path.name, len(raw), _sha256(raw))
+    parsed = READERS[path.suffix.lower()](path, table, raw)
+    del raw
+    if len(parsed.rows) == 0 and not parsed.rejected and table.required:
+        raise PackageError(f"{path.name}: table {table.name} ({table.zh}) has a header but no rows")
+    df, q = type_table(parsed, table, path.name)
+    return info, df, q, len(parsed.rows) + len(parsed.rejected), parsed.ignored
+
+
+def load_package(root: str | Path, tables: list[str] | None = None, threads: int = 2) -> Package:
+    """Read a package folder. ``tables`` limits reading to those tables (required tables are always read).
+    Tables are read on ``threads`` threads (Arrow's readers and compute release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     root = Path(root)
     if not root.is_dir():
         raise PackageError(f"{root}: not a folder")
     meta = read_meta(root)
     pkg = Package(root=root, meta=meta, tables={}, quarantine=quality.combine([]))
+    wanted = [t for t in TABLES if tables is None or t.name in tables or t.required]
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        results = list(pool.map(lambda t: _load_table(root, t), wanted))
     q_parts = []
-    for table in TABLES:
-        if tables is not None and table.name not in tables and not table.required:
+    for table, res in zip(wanted, results):
+        if res is None:
             continue
-        path = find_table_file(root, table)
-        if path is None:
-            if table.required:
-                raise PackageError(f"{root}: required table {table.name} ({table.zh}) is missing: expected "
-                                   f"{table.name}.csv, .xlsx or .parquet (or {table.zh}.*)")
-            continue
-        sha, size = _sha256(path)
-        pkg.files.append(InputFile(table.name, path.name, size, sha))
-        if size == 0:
-            raise PackageError(f"{path.name}: the file is empty")
-        raw = READERS[path.suffix.lower()](path, table)
-        if len(raw.rows) == 0 and not raw.rejected and table.required:
-            raise PackageError(f"{path.name}: table {table.name} ({table.zh}) has a header but no rows")
-        df, q = type_table(raw, table, path.name)
+        info, df, q, n, ignored = res
+        pkg.files.append(info)
         pkg.tables[table.name] = df
-        pkg.rows_read[table.name] = len(raw.rows) + len(raw.rejected)
-        if raw.ignored:
-            pkg.ignored_columns[table.name] = raw.ignored
+        pkg.rows_read[table.name] = n
+        if ignored:
+            pkg.ignored_columns[table.name] = ignored
         q_parts.append(q)
     pkg.quarantine = quality.combine(q_parts)
     pkg.files.sort(key=lambda f: f.path)

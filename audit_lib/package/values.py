@@ -39,11 +39,13 @@ def _reasons(n: int, *pairs: tuple[np.ndarray, str]) -> tuple[np.ndarray, np.nda
     return bad, reasons
 
 
-def normalize(arr: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
-    """Cast to text, fold full-width forms (NFKC), trim white space, and make empty cells null."""
+def normalize(arr: pa.ChunkedArray | pa.Array, fold: bool = True) -> pa.ChunkedArray:
+    """Cast to text, fold full-width forms (NFKC, unless ``fold`` is off for free text such as names), trim
+    white space, and make empty cells null."""
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string())
-    arr = pc.utf8_normalize(arr, form="NFKC")
+    if fold:
+        arr = pc.utf8_normalize(arr, form="NFKC")
     arr = pc.utf8_trim_whitespace(arr)
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
@@ -66,13 +68,17 @@ _LOST_DIGITS = r"^[0-9.]+[eE][+-]?[0-9]+$|^[0-9]+\.[0-9]*$"
 def parse_id(arr) -> Parsed:
     """Identity numbers stay text; a trailing lower-case x becomes X. Validation is identity.py's (CP12)."""
     up = pc.utf8_upper(arr)
-    up = pc.replace_substring_regex(up, r"\s+", "")
+    if pc.any(pc.match_substring(up, " ")).as_py():
+        up = pc.replace_substring_regex(up, r"\s+", "")
     n = len(arr)
     return Parsed(_to_pandas_str(up), np.zeros(n, bool), np.full(n, None, dtype=object))
 
 
 def lost_digits(arr) -> np.ndarray:
     """Cells of an identity column that arrived as numbers (scientific notation or a decimal point)."""
+    suspect = pc.or_(pc.match_substring(arr, "."), pc.match_substring(arr, "E", ignore_case=True))
+    if not pc.any(suspect).as_py():
+        return np.zeros(len(arr), dtype=bool)
     return _np_bool(pc.match_substring_regex(arr, _LOST_DIGITS))
 
 
@@ -80,7 +86,26 @@ _MONEY = r"^(?P<sign>[-+]?)(?P<int>[0-9]{1,15})(?:\.(?P<frac>[0-9]{0,2})0*)?$"
 
 
 def parse_money(arr) -> Parsed:
-    """Yuan as written (1234.5, 1,234.50, ¥1234.50, 1234.50元, full-width digits) to integer fen."""
+    """Yuan as written (1234.5, 1,234.50, ¥1234.50, 1234.50元, full-width digits) to integer fen.
+
+    Plain decimals go through Arrow's exact decimal cast; anything else (symbols, separators, more than two
+    decimals, text) through the pattern below, which splits whole and fraction digits as text."""
+    n = len(arr)
+    try:
+        dec = pc.cast(arr, pa.decimal128(17, 2))
+        fen = pc.cast(pc.multiply(dec, pa.scalar(100, pa.decimal128(5, 0))), pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _parse_money_text(arr)
+    present = _np_bool(pc.is_valid(arr))
+    vals = np.asarray(fen.to_numpy(zero_copy_only=False), dtype=float)
+    neg = present & (np.nan_to_num(vals, nan=0) < 0)
+    bad, reasons = _reasons(n, (neg, "negative amount"))
+    values = pd.Series(pd.array(np.nan_to_num(vals, nan=0).astype(np.int64), dtype="Int64"))
+    values[~present] = pd.NA
+    return Parsed(values, bad, reasons)
+
+
+def _parse_money_text(arr) -> Parsed:
     n = len(arr)
     clean = pc.replace_substring_regex(arr, r"^(?:RMB|CNY)|[¥,\s]|元$", "")
     present = _np_bool(pc.is_valid(arr))
@@ -129,8 +154,38 @@ def _build_dates(y, m, d) -> np.ndarray:
     return np.where(valid, days, np.datetime64("NaT", "D"))
 
 
+def _iso_fast(arr, fmt: str):
+    """Arrow's strptime for cells already in the canonical zero-padded form (YYYY-MM-DD or YYYY-MM); returns
+    the day values and which cells matched. strptime rolls 2023-02-30 into March, so the day written must be
+    the day parsed."""
+    ts = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
+    width = 10 if fmt == "%Y-%m-%d" else 7
+    same = pc.and_(pc.is_valid(ts), pc.equal(pc.utf8_length(arr), width))
+    if width == 10:
+        written = pc.cast(pc.utf8_slice_codeunits(pc.if_else(same, arr, "0000-00-00"), 8, 10), pa.int64())
+        same = pc.and_(same, pc.equal(pc.day(ts), written))
+    days = np.asarray(ts.to_numpy(zero_copy_only=False)).astype("datetime64[D]")
+    return days, _np_bool(same)
+
+
 def parse_date(arr) -> Parsed:
     """2023-05-10, 2023/5/10, 20230510, 2023年5月10日, an Excel serial number, or a date-time."""
+    n = len(arr)
+    present = _np_bool(pc.is_valid(arr))
+    days, same = _iso_fast(arr, "%Y-%m-%d")
+    rest = present & ~same
+    if not rest.any():
+        return Parsed(pd.Series(days.astype("datetime64[ns]")), np.zeros(n, bool), np.full(n, None, dtype=object))
+    sub = _parse_date_text(pc.filter(arr, pa.array(rest)))
+    days[rest] = sub.values.to_numpy().astype("datetime64[D]")
+    bad = np.zeros(n, bool)
+    reasons = np.full(n, None, dtype=object)
+    bad[rest] = sub.bad
+    reasons[rest] = sub.reasons
+    return Parsed(pd.Series(days.astype("datetime64[ns]")), bad, reasons)
+
+
+def _parse_date_text(arr) -> Parsed:
     n = len(arr)
     present = _np_bool(pc.is_valid(arr))
     out = np.full(n, np.datetime64("NaT", "D"))
@@ -162,6 +217,24 @@ def parse_period(arr) -> Parsed:
     """2023-05, 202305, 2023年5月 (and a full date, which Excel makes of 2023-05) to canonical YYYY-MM."""
     n = len(arr)
     present = _np_bool(pc.is_valid(arr))
+    _, same = _iso_fast(arr, "%Y-%m")
+    rest = present & ~same
+    text = pc.if_else(pa.array(same), arr, pa.scalar(None, pa.string()))
+    if not rest.any():
+        return Parsed(_to_pandas_str(text).astype("str"), np.zeros(n, bool), np.full(n, None, dtype=object))
+    sub = _parse_period_text(pc.filter(arr, pa.array(rest)))
+    out = np.array(text.to_pylist(), dtype=object)
+    out[rest] = sub.values.astype(object).to_numpy()
+    bad = np.zeros(n, bool)
+    reasons = np.full(n, None, dtype=object)
+    bad[rest] = sub.bad
+    reasons[rest] = sub.reasons
+    return Parsed(pd.Series(out, dtype="str"), bad, reasons)
+
+
+def _parse_period_text(arr) -> Parsed:
+    n = len(arr)
+    present = _np_bool(pc.is_valid(arr))
     m = pc.match_substring_regex(arr, _PERIOD)
     parts = pc.extract_regex(pc.if_else(m, arr, None), _PERIOD)
     y = pc.cast(pc.struct_field(parts, "y"), pa.int64()).to_numpy(zero_copy_only=False).astype(float)
@@ -173,7 +246,7 @@ def parse_period(arr) -> Parsed:
     matched = _np_bool(m)
     rest = present & ~matched
     if rest.any():
-        d = parse_date(pc.if_else(pa.array(rest), arr, None))
+        d = parse_date(pc.if_else(pa.array(rest), arr, pa.scalar(None, pa.string())))
         dd = d.values.to_numpy()
         has = ~np.isnat(dd)
         y = np.where(has, dd.astype("datetime64[Y]").astype(int) + 1970, y)

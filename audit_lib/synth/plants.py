@@ -263,21 +263,20 @@ def cp05(g):
 
 
 def cp06(g):
-    """A household item paid into a member's card instead of the head's."""
+    """Household items paid into the spouse's card instead of the head's (all of that head's lines)."""
     p = g.people
-    items = [i for i, it in enumerate(g.items) if it["unit"] == "household" and not it["disclosed"]
-             and it["freq"] == "quarterly"]
+    hh_items = [i for i, it in enumerate(g.items) if it["unit"] == "household" and not it["disclosed"]]
     a = g.appr
-    m = a["item"].isin(items).to_numpy() & ~a["person"].isin(g.busy).to_numpy()
-    m &= (a.groupby("person")["item"].transform("size") == 1).to_numpy()
+    only_hh = a.assign(h=a["item"].isin(hh_items)).groupby("person")["h"].transform("all").to_numpy()
+    m = a["item"].isin(hh_items).to_numpy() & only_hh & ~a["person"].isin(g.busy).to_numpy()
     done = 0
-    for _, row in a.loc[m].iterrows():
-        mates = [q for q in np.flatnonzero(p.hh == p.hh[row.person]).tolist()
-                 if q != row.person and q not in g.busy and p.rel[q] == "配偶"]
+    for person in pd.unique(a.loc[m, "person"]):
+        mates = [q for q in np.flatnonzero(p.hh == p.hh[person]).tolist()
+                 if q != person and q not in g.busy and p.rel[q] == "配偶"]
         if not mates:
             continue
-        g.busy.update([int(row.person), mates[0]])
-        idx = _lines_of(g, row.person, success=False)
+        g.busy.update([int(person), mates[0]])
+        idx = _lines_of(g, person, success=False)
         g.lines.loc[idx, "acc"] = g.person_acc[mates[0]]
         _tag(g, "CP06", [i for i in idx if g.lines.at[i, "status"] == 1])
         done += 1
@@ -301,10 +300,13 @@ def cp07(g):
 def cp08(g):
     """Three unrelated people's allowances all paid into one outsider's card (多人一卡; each line is CP05)."""
     p = g.people
-    agent = g.new_household(int(g.rng.integers(35, 60)))
-    g.busy.add(agent)
     chosen = _free(g, _items(g), 12)
     chosen = chosen[~pd.Series(p.hh[chosen["person"].to_numpy()]).duplicated().to_numpy()].iloc[:3]
+    if len(chosen) < 2:
+        g.notes.append("CP08 not planted: too few unrelated recipients at this size")
+        return
+    agent = g.new_household(int(g.rng.integers(35, 60)))
+    g.busy.add(agent)
     for _, a in chosen.iterrows():
         idx = _lines_of(g, a.person, success=False)
         g.lines.loc[idx, "acc"] = g.person_acc[agent]

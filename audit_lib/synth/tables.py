@@ -185,7 +185,8 @@ def assemble(g) -> District:
 
     # ---------------------------------------------------------------- cards
     cr = pd.DataFrame(g.card_rows)
-    others = np.flatnonzero(p.kind == "other")
+    payees = set(acc_owner[g.lines["acc"].to_numpy()].tolist()) | set(g.busy)
+    others = np.array([q for q in np.flatnonzero(p.kind == "other").tolist() if q not in payees], dtype=np.int64)
     odd = set(rng.choice(others, min(len(others), max(3, len(others) // 20)), replace=False).tolist())
     status = cr["status"].to_numpy().astype(object)
     activated = cr["activated"].to_numpy()

@@ -1,0 +1,354 @@
+"""Every check on small hand-made tables where the answer is obvious, with the catalogue's edge cases."""
+import pytest
+
+from helpers import (ACC, CHILD, ELDER, HEAD, SPOUSE, STRANGER, approval, base, card, item, outcome, payment,
+                     pid, run)
+
+
+def pay_ids(t, *idx):
+    return sorted(t["payments"][i]["payment_id"] for i in idx)
+
+
+# ------------------------------------------------------------------------------------------ reconciliation
+
+def test_rc01_balanced_item_is_clear_and_unbalanced_or_idle_is_flagged(tmp_path):
+    t = base()
+    t["bank_returns"] = [{"payment_id": p["payment_id"], "account_no": p["account_no"], "credited_amount": "100.00",
+                          "credit_date": p["pay_date"], "status": "success"} for p in t["payments"]]
+    flows = [{"item_code": "A01", "flow_type": "allocated", "amount": "300.00", "date": "2023-01-03"},
+             {"item_code": "A01", "flow_type": "disbursed", "amount": "300.00", "date": "2023-01-15"}]
+    t["fund_flows"] = flows
+    assert run(tmp_path / "a", t, "RC01") == []
+    t["fund_flows"] = flows + [{"item_code": "A01", "flow_type": "disbursed", "amount": "50.00",
+                                "date": "2023-02-01"}]
+    assert run(tmp_path / "b", t, "RC01") == ["A01"]
+    # Idle: 1,000 allocated on 1 Jan, only 300 ever disbursed; judged once 1 Jan + 30 days has passed.
+    t["fund_flows"] = [dict(flows[0], amount="1000.00"), flows[1]]
+    assert run(tmp_path / "c", t, "RC01", idle_days=30) == ["A01"]
+    assert run(tmp_path / "d", t, "RC01", idle_days=120) == []       # the horizon is after the last pay date
+
+
+def test_rc02_bank_return_mismatches(tmp_path):
+    t = base()
+    t["payments"].append(payment(HEAD, "2023-04"))
+    p = t["payments"]
+    t["bank_returns"] = [
+        {"payment_id": p[0]["payment_id"], "account_no": p[0]["account_no"], "credited_amount": "100.00",
+         "credit_date": "2023-01-15", "status": "success"},
+        {"payment_id": p[1]["payment_id"], "account_no": p[1]["account_no"], "credited_amount": "90.00",
+         "credit_date": "2023-02-15", "status": "success"},
+        {"payment_id": p[2]["payment_id"], "account_no": "6222029999999999999", "credited_amount": "100.00",
+         "credit_date": "2023-03-15", "status": "success"},
+    ]
+    assert run(tmp_path, t, "RC02") == pay_ids(t, 1, 2, 3)
+
+
+def test_rc03_paid_without_approval_for_person_item_or_period(tmp_path):
+    t = base()
+    t["beneficiaries"] = [approval(HEAD, end="2023-02")]
+    t["payments"].append(payment(STRANGER, "2023-01"))
+    assert run(tmp_path, t, "RC03") == pay_ids(t, 2, 3)
+
+
+def test_rc03_quarterly_period_within_approval(tmp_path):
+    t = base()
+    t["policy_items"] = [item(frequency="quarterly")]
+    t["beneficiaries"] = [approval(HEAD, start="2023-02")]        # approved from the quarter's second month
+    t["payments"] = [payment(HEAD, "2023-01"), payment(HEAD, "2023-04")]
+    assert run(tmp_path, t, "RC03") == []
+
+
+def test_rc04_unpaid_periods_only_when_ended(tmp_path):
+    t = base()          # approved all year, paid Jan-Mar; last pay date 15 March
+    assert run(tmp_path / "a", t, "RC04") == []
+    del t["payments"][1]   # February unpaid
+    assert run(tmp_path / "b", t, "RC04") == [f"{HEAD}|A01|2023-02"]
+
+
+def test_rc04_failed_line_alone_is_not_paid(tmp_path):
+    t = base()
+    t["payments"][1]["status"] = "failed"
+    assert run(tmp_path, t, "RC04") == [f"{HEAD}|A01|2023-02"]
+
+
+def test_rc05_amount_against_approval_standard_and_maximum(tmp_path):
+    t = base()
+    t["policy_items"].append(item("V01", standard="", max_amount="500.00"))
+    t["beneficiaries"].append(approval(SPOUSE, "V01", amount="600.00"))
+    t["payments"][1]["amount"] = "120.00"
+    t["payments"].append(payment(STRANGER, code="A01", amount="100.00"))     # no approval, standard amount
+    t["payments"].append(payment(SPOUSE, code="V01", amount="600.00"))       # as approved, above the maximum
+    assert run(tmp_path / "a", t, "RC05") == pay_ids(t, 1, 4)
+    assert run(tmp_path / "b", t, "RC05", tolerance=2000) == pay_ids(t, 4)
+
+
+def test_rc06_disclosure_matched_on_masked_id_and_name(tmp_path):
+    t = base()
+    masked = HEAD[:6] + "********" + HEAD[-4:]
+    t["disclosures"] = [
+        {"item_code": "A01", "period": "2023-01", "person_id": masked, "name": "张*国", "amount": "100.00"},
+        {"item_code": "A01", "period": "2023-02", "person_id": masked, "name": "张*", "amount": "90.00"},
+        {"item_code": "A01", "period": "2023-03", "person_id": STRANGER, "name": "赵强", "amount": "100.00"},
+    ]
+    keys = run(tmp_path, t, "RC06")
+    s_masked = STRANGER[:6] + "********" + STRANGER[-4:]
+    assert keys == sorted([f"A01|2023-02|{masked}", f"A01|2023-03|{masked}", f"A01|2023-03|{s_masked}"])
+
+
+def test_rc07_reissue_within_days_following_chains(tmp_path):
+    t = base()
+    p = t["payments"]
+    p[0]["status"] = "failed"
+    p.append(payment(HEAD, "2023-01", pay_date="2023-01-25", status="failed", reissue_of=p[0]["payment_id"]))
+    p.append(payment(HEAD, "2023-01", pay_date="2023-02-05", reissue_of=p[3]["payment_id"]))
+    p[1]["status"] = "failed"                                  # never re-paid
+    p.append(payment(HEAD, "2023-06", pay_date="2023-06-15"))    # moves the last pay date on
+    assert run(tmp_path / "a", t, "RC07") == pay_ids(t, 1)
+    assert run(tmp_path / "b", t, "RC07", reissue_days=10) == pay_ids(t, 0, 1, 3)   # 20 and 11 days
+
+
+def test_rc07_not_judged_before_the_days_have_passed(tmp_path):
+    t = base()
+    t["payments"][2]["status"] = "failed"        # the last line: 30 days have not passed in the data
+    assert run(tmp_path, t, "RC07") == []
+
+
+# ------------------------------------------------------------------------------------------ compliance
+
+def test_cp01_cp02_card_share_against_year_target(tmp_path):
+    t = base()
+    t["payments"][0].update(channel="passbook", account="6013000000000000001", account_holder_id=HEAD)
+    assert run(tmp_path / "a", t, "CP01") == ["A01"]
+    assert run(tmp_path / "b", t, "CP02") == pay_ids(t, 0)
+    assert run(tmp_path / "c", t, "CP01", year=2022) == ["A01"]           # 2/3 < 0.90
+    t["payments"] += [payment(HEAD, f"2023-{m:02d}") for m in range(4, 13)]
+    assert run(tmp_path / "d", t, "CP01", year=2022) == []                # 11/12 >= 0.90
+
+
+def test_cp03_off_list_and_paid_before_published(tmp_path):
+    t = base()
+    t["policy_items"][0]["published_date"] = "2023-02-01"
+    t["payments"].append(payment(HEAD, code="ZZ9"))
+    assert run(tmp_path, t, "CP03") == ["A01", "ZZ9"]
+
+
+def test_cp04_published_more_than_ten_days_late(tmp_path):
+    t = base()
+    t["policy_items"] = [item("A01", policy_effective_date="2023-03-01", published_date="2023-03-11"),
+                         item("A02", policy_effective_date="2023-03-01", published_date="2023-03-12")]
+    assert run(tmp_path, t, "CP04") == ["A02"]
+
+
+def test_cp05_someone_elses_account_unless_guardianship_in_force(tmp_path):
+    t = base()
+    t["beneficiaries"].append(approval(CHILD, start="2022-01"))
+    t["payments"].append(payment(CHILD, "2023-01", account=ACC[HEAD]))
+    t["payments"].append(payment(CHILD, "2023-05", account=ACC[HEAD]))
+    t["guardianships"] = [{"person_id": CHILD, "guardian_id": HEAD, "account_no": ACC[HEAD], "basis": "指定监护",
+                           "valid_from": "2022-01-01", "valid_to": "2023-03-31"}]
+    assert run(tmp_path / "a", t, "CP05") == pay_ids(t, 4)              # after the guardianship ended
+    t["guardianships"][0]["valid_to"] = ""
+    assert run(tmp_path / "b", t, "CP05") == []                           # a registered guardian is right
+    t["payments"].append(payment(ELDER, "2023-01", account=ACC[STRANGER], account_holder_id=STRANGER))
+    assert run(tmp_path / "c", t, "CP05") == pay_ids(t, 5)
+
+
+def test_cp06_household_item_to_head_is_right_to_spouse_is_not(tmp_path):
+    t = base()
+    t["policy_items"] = [item(unit="household")]
+    t["beneficiaries"].append(approval(SPOUSE, household="H1", head=False))
+    t["households"] = [{"person_id": HEAD, "name": "张建国", "household_id": "H1", "relation": "本人"},
+                       {"person_id": SPOUSE, "name": "李秀英", "household_id": "H1", "relation": "配偶"}]
+    t["payments"].append(payment(SPOUSE, "2023-01"))                       # member named, paid to own card
+    t["payments"].append(payment(HEAD, "2023-04", account=ACC[SPOUSE]))     # head named, paid to spouse
+    t["payments"].append(payment(SPOUSE, "2023-05", account=ACC[HEAD]))     # member named, paid to head: right
+    assert run(tmp_path, t, "CP06") == pay_ids(t, 3, 4)
+
+
+def test_cp07_two_accounts_but_a_replaced_card_is_not_a_second_card(tmp_path):
+    t = base()
+    new = "6228480000000000099"
+    t["cards"] += [card(HEAD, status="挂失", status_date="2023-02-20"), card(HEAD, account=new,
+                                                                           status_date="2023-02-20")]
+    t["payments"][2]["account_no"] = new
+    assert run(tmp_path / "a", t, "CP07") == []
+    t["payments"].append(payment(HEAD, "2023-04"))          # back on the lost card: two cards in use
+    assert run(tmp_path / "b", t, "CP07") == [HEAD]
+    t = base()
+    t["cards"].append(card(HEAD, account=new))              # a second card in force at the same time
+    t["payments"][1]["account_no"] = new
+    assert run(tmp_path / "c", t, "CP07") == [HEAD]
+
+
+def test_cp08_many_people_one_account(tmp_path):
+    t = base()
+    t["households"] = [{"person_id": HEAD, "name": "", "household_id": "H1", "relation": "本人"},
+                       {"person_id": SPOUSE, "name": "", "household_id": "H1", "relation": "配偶"},
+                       {"person_id": CHILD, "name": "", "household_id": "H1", "relation": "子女"},
+                       {"person_id": ELDER, "name": "", "household_id": "H2", "relation": "本人"},
+                       {"person_id": STRANGER, "name": "", "household_id": "H3", "relation": "本人"}]
+    t["payments"].append(payment(SPOUSE, "2023-01", account=ACC[HEAD]))    # one household: fine
+    assert run(tmp_path / "a", t, "CP08") == []
+    t["guardianships"] = [{"person_id": ELDER, "guardian_id": HEAD, "account_no": ACC[HEAD], "basis": "x",
+                           "valid_from": "2020-01-01"}]
+    t["payments"].append(payment(ELDER, "2023-01", account=ACC[HEAD]))      # under guardianship: fine
+    assert run(tmp_path / "b", t, "CP08") == []
+    t["payments"].append(payment(STRANGER, "2023-01", account=ACC[HEAD]))   # a stranger: two households
+    assert run(tmp_path / "c", t, "CP08") == [ACC[HEAD]]
+    assert run(tmp_path / "d", t, "CP08", min_people=3) == []
+
+
+def test_cp09_fee_above_zero(tmp_path):
+    t = base()
+    t["bank_returns"] = [{"payment_id": p["payment_id"], "account_no": p["account_no"], "credited_amount": "100.00",
+                          "credit_date": p["pay_date"], "status": "success", "fee": f}
+                         for p, f in zip(t["payments"], ["", "0", "2.00"])]
+    assert run(tmp_path, t, "CP09") == pay_ids(t, 2)
+
+
+def test_cp10_paid_long_after_the_period_by_frequency(tmp_path):
+    t = base()
+    t["policy_items"].append(item("Q01", frequency="quarterly"))
+    t["payments"][0]["pay_date"] = "2023-03-02"          # January + 30 days = 2 March: not late
+    t["payments"][1]["pay_date"] = "2023-03-31"          # February ends 28 Feb: 31 days late
+    t["payments"].append(payment(HEAD, "2023-01", code="Q01", pay_date="2023-04-25"))   # quarter ends 31 Mar
+    assert run(tmp_path / "a", t, "CP10") == pay_ids(t, 1)
+    assert run(tmp_path / "b", t, "CP10", grace_days=20) == pay_ids(t, 0, 1, 3)
+
+
+def test_cp11_card_status_in_force_at_pay_date(tmp_path):
+    t = base()
+    t["cards"].append(card(HEAD, status="挂失", status_date="2023-02-20"))
+    t["payments"][1]["status"] = "failed"
+    t["payments"][1]["pay_date"] = "2023-02-25"             # a failed line to a lost card: the bank did its job
+    assert run(tmp_path, t, "CP11") == pay_ids(t, 2)
+
+
+def test_cp12_invalid_identity_numbers(tmp_path):
+    t = base()
+    bad = HEAD[:17] + ("0" if HEAD[17] != "0" else "1")
+    t["payments"].append(payment(HEAD, "2023-04", person_id=bad))
+    assert run(tmp_path, t, "CP12") == [bad]
+
+
+# ------------------------------------------------------------------------------------------ eligibility
+
+def test_el01_after_death_month_but_not_same_month(tmp_path):
+    t = base()
+    t["deaths"] = [{"person_id": HEAD, "name": "张建国", "death_date": "2023-02-10", "source": "公安"},
+                   {"person_id": HEAD, "name": "张建国", "death_date": "2023-02-18", "source": "民政"}]
+    assert run(tmp_path, t, "EL01") == pay_ids(t, 2)
+
+
+def test_el02_public_employee_during_period(tmp_path):
+    t = base()
+    t["policy_items"][0]["means_tested"] = "是"
+    t["public_employees"] = [{"person_id": HEAD, "name": "", "employer": "某局", "start_date": "2023-02-28"},
+                             {"person_id": SPOUSE, "name": "", "employer": "某局", "start_date": "2000-01-01",
+                              "end_date": "2022-12-31"}]
+    t["payments"].append(payment(SPOUSE, "2023-01"))
+    assert run(tmp_path, t, "EL02") == pay_ids(t, 1, 2)
+
+
+def test_el03_cadre_of_own_community_in_household(tmp_path):
+    t = base()
+    t["beneficiaries"].append(approval(ELDER, household="H2", community="长虹西里社区"))
+    t["households"] = [{"person_id": HEAD, "name": "", "household_id": "H1", "relation": "本人"},
+                       {"person_id": SPOUSE, "name": "", "household_id": "H1", "relation": "配偶"},
+                       {"person_id": ELDER, "name": "", "household_id": "H2", "relation": "本人"},
+                       {"person_id": STRANGER, "name": "", "household_id": "H2", "relation": "子女"}]
+    t["cadres"] = [{"person_id": SPOUSE, "name": "", "community": "长虹东里社区", "position": "主任"},
+                   {"person_id": STRANGER, "name": "", "community": "长虹东里社区", "position": "委员"}]
+    assert run(tmp_path, t, "EL03") == [HEAD]        # the elder's cadre serves another community
+
+
+def test_el04_duplicates_but_reissue_is_not(tmp_path):
+    t = base()
+    p = t["payments"]
+    p[0]["status"] = "failed"
+    p.append(payment(HEAD, "2023-01", pay_date="2023-01-20", reissue_of=p[0]["payment_id"]))
+    p.append(payment(HEAD, "2023-02", pay_date="2023-02-16"))
+    assert run(tmp_path, t, "EL04") == pay_ids(t, 4)
+
+
+def test_el05_exclusive_group_same_period(tmp_path):
+    t = base()
+    t["policy_items"] = [item("A01", exclusive_group="SA"), item("A02", exclusive_group="SA"), item("A03")]
+    t["payments"] += [payment(HEAD, "2023-02", code="A02"), payment(HEAD, "2023-02", code="A03")]
+    assert run(tmp_path, t, "EL05") == [f"{HEAD}|SA|2023-02"]
+
+
+def test_el06_age_on_first_day_of_period(tmp_path):
+    born = pid("12010420050315001")       # 18 on 15 March 2023
+    t = base()
+    t["policy_items"].append(item("K01", max_age="17"))
+    t["payments"] += [payment(born, "2023-03", code="K01", account=ACC[HEAD]),
+                      payment(born, "2023-04", code="K01", account=ACC[HEAD])]
+    assert run(tmp_path, t, "EL06") == pay_ids(t, 4)
+
+
+def test_el07_needs_several_districts(tmp_path):
+    o = outcome(tmp_path, base(), "EL07")
+    assert o.status == "skipped" and "several districts" in o.reason
+
+
+# ------------------------------------------------------------------------------------------ statistics
+
+def _varying(n, amounts, code="V01", period="2023-01"):
+    t = base()
+    t["policy_items"].append(item(code, standard=""))
+    people = [pid(f"1201041980{i:07d}") for i in range(n)]
+    t["payments"] += [payment(p, period, code=code, amount=a, account="6222020000000000011")
+                      for p, a in zip(people, amounts)]
+    return t
+
+
+def test_st01_benford_not_applicable_when_small_or_narrow(tmp_path):
+    o = outcome(tmp_path / "a", _varying(50, [f"{100 + i}.00" for i in range(50)]), "ST01")
+    assert o.status == "skipped" and "not applicable" in o.reason
+
+
+def test_st01_benford_flags_made_up_first_digits(tmp_path):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    good = [f"{int(x)}.00" for x in 10 ** rng.uniform(2, 5, 1200)]
+    fake = [f"{int(x)}.00" for x in rng.uniform(4, 6, 1200) * 10 ** rng.integers(2, 5, 1200)]
+    assert run(tmp_path / "a", _varying(1200, good), "ST01") == []
+    o = outcome(tmp_path / "b", _varying(1200, fake), "ST01")
+    assert o.keys == ["V01"] and o.metrics["V01"]["mad"] > 0.015 and o.metrics["V01"]["p_value"] < 0.001
+
+
+def test_st02_robust_outlier_within_item_and_period(tmp_path):
+    amounts = [f"{1000 + 10 * (i % 7)}.00" for i in range(45)]
+    amounts[5] = "12000.00"
+    t = _varying(45, amounts)
+    keys = run(tmp_path / "a", t, "ST02")
+    assert keys == [t["payments"][3 + 5]["payment_id"]]
+    assert run(tmp_path / "b", t, "ST02", min_group=50) == []
+
+
+def test_st03_abnormal_month(tmp_path):
+    t = base()
+    people = [pid(f"1201041980{i:07d}") for i in range(60)]
+    t["payments"] = [payment(p, f"2023-{m:02d}", account=ACC[HEAD]) for m in range(1, 7) for p in people[:30]]
+    t["payments"] += [payment(p, "2023-04", account=ACC[HEAD]) for p in people[30:46]]     # +16 of 30: +53%
+    assert run(tmp_path, t, "ST03") == ["A01|2023-04"]
+
+
+def test_st04_sample_is_reproducible_and_info(tmp_path):
+    t = base()
+    t["payments"] += [payment(HEAD, f"2023-{m:02d}", amount=f"{m * 37}.00") for m in range(4, 13)]
+    a = outcome(tmp_path / "a", t, "ST04", size=5)
+    b = outcome(tmp_path / "b", t, "ST04", size=5)
+    assert a.status == "info" and a.keys == b.keys and 1 <= len(a.keys) <= 5
+    c = outcome(tmp_path / "c", t, "ST04", size=5, seed=9)
+    assert c.metrics["start_fen"] != a.metrics["start_fen"]
+
+
+# ------------------------------------------------------------------------------------------ skipped
+
+@pytest.mark.parametrize("check_id,table", [("EL01", "deaths"), ("RC02", "bank_returns"), ("RC01", "fund_flows"),
+                                            ("RC06", "disclosures"), ("EL03", "cadres")])
+def test_missing_table_means_skipped_never_clear(tmp_path, check_id, table):
+    o = outcome(tmp_path, base(), check_id)
+    assert o.status == "skipped" and table in o.reason

@@ -1,0 +1,134 @@
+"""The engine and findings.json: shape, determinism, digest, parameters, error isolation, custom checks."""
+import hashlib
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from audit_lib import findings
+from audit_lib.checks import REGISTRY, Context, Result, check
+from audit_lib.checks.engine import check_package, effective_params, run_checks
+from audit_lib.errors import ParamsError
+from audit_lib.package import load_package
+
+from helpers import HEAD, base, write_package
+
+ALL = ["RC01", "RC02", "RC03", "RC04", "RC05", "RC06", "RC07", "CP01", "CP02", "CP03", "CP04", "CP05", "CP06",
+       "CP07", "CP08", "CP09", "CP10", "CP11", "CP12", "EL01", "EL02", "EL03", "EL04", "EL05", "EL06", "EL07",
+       "ST01", "ST02", "ST03", "ST04"]
+
+
+def test_catalogue_is_complete_with_metadata():
+    assert set(ALL) <= set(REGISTRY.ids())
+    for cid in ALL:
+        c = REGISTRY.get(cid)
+        assert c.title and c.basis and "“" in c.basis and c.key and c.needs
+        assert c.family in ("reconciliation", "compliance", "eligibility", "statistics")
+    assert REGISTRY.get("CP10").params == {"grace_days": 30}
+    assert REGISTRY.get("RC07").params == {"reissue_days": 30}
+    assert REGISTRY.get("ST04").severity == "info"
+    assert REGISTRY.get("RC04").key == "person_id|item_code|period"
+
+
+def test_findings_shape_and_byte_identical_runs(tmp_path):
+    t = base()
+    del t["payments"][1]
+    root = write_package(tmp_path / "p", t)
+    out = []
+    for k in range(2):
+        r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "check", str(root), "--out",
+                            str(tmp_path / f"f{k}.json")], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        out.append((tmp_path / f"f{k}.json").read_bytes())
+    assert out[0] == out[1]
+    doc = json.loads(out[0])
+    assert doc["schema"] == "audit-findings/1" and doc["district_code"] == "120104" and doc["year"] == 2023
+    assert [c["id"] for c in doc["checks"]] == [i for i in REGISTRY.ids()]
+    rc04 = next(c for c in doc["checks"] if c["id"] == "RC04")
+    assert rc04 == {"id": "RC04", "title": "应发未发", "family": "reconciliation", "severity": "medium",
+                    "status": "flagged", "reason": None, "key": "person_id|item_code|period", "count": 1,
+                    "amount_fen": 10000, "records": [f"{HEAD}|A01|2023-02"], "metrics": {}}
+    statuses = {c["id"]: c["status"] for c in doc["checks"]}
+    assert statuses["EL01"] == "skipped" and statuses["ST04"] == "info" and statuses["RC03"] == "clear"
+    assert doc["parameters"]["CP10"] == {"grace_days": 30}
+    # Anyone can recompute the digest with the published rules.
+    body = {k: v for k, v in doc.items() if k != "digest"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert doc["digest"] == "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert str(tmp_path) not in out[0].decode("utf-8")
+
+
+def test_records_sorted_and_never_truncated(tmp_path):
+    t = base()
+    t["payments"] = [dict(p, channel="passbook") for p in t["payments"]]
+    _, _, doc = check_package(write_package(tmp_path / "p", t))
+    cp02 = next(c for c in doc["checks"] if c["id"] == "CP02")
+    assert cp02["records"] == sorted(p["payment_id"] for p in t["payments"]) and cp02["count"] == 3
+    assert cp02["amount_fen"] == 30000
+
+
+def test_an_error_in_one_check_never_stops_the_others(tmp_path):
+    @check("ZZ98", "会出错的检查", "compliance", "low", needs=("payments",))
+    def broken(t):
+        raise RuntimeError("boom")
+
+    try:
+        pkg = load_package(write_package(tmp_path / "p", base()))
+        outs = run_checks(Context.from_package(pkg))
+        by = {o.check.id: o for o in outs}
+        assert by["ZZ98"].status == "error" and "boom" in by["ZZ98"].reason
+        assert by["RC03"].status == "clear" and by["CP01"].status == "clear"
+    finally:
+        REGISTRY.unregister("ZZ98")
+
+
+def test_a_notebook_check_registers_in_a_few_lines_and_runs_beside_built_ins(tmp_path):
+    @check("XX01", "大额单笔发放", "compliance", "low", needs=("payments",), params={"limit_fen": 15000},
+           basis="分析师自定")
+    def big_lines(t, limit_fen=15000):
+        x = t.ok[t.ok["amount"] > limit_fen]
+        return x.assign(key=x["payment_id"], amount_fen=x["amount"])
+
+    try:
+        t = base()
+        t["payments"][2]["amount"] = "200.00"
+        root = write_package(tmp_path / "p", t)
+        _, outs, doc = check_package(root, {"parameters": {"XX01": {"limit_fen": 10000}}})
+        mine = next(c for c in doc["checks"] if c["id"] == "XX01")
+        assert mine["records"] == [t["payments"][2]["payment_id"]] and mine["amount_fen"] == 20000
+        assert set(mine) == set(next(c for c in doc["checks"] if c["id"] == "RC01"))
+        # Running the notebook cell again replaces it rather than failing.
+        @check("XX01", "大额单笔发放", "compliance", "low", needs=("payments",), params={"limit_fen": 15000})
+        def big_lines(t, limit_fen=15000):  # noqa: F811
+            return Result(t.ok.iloc[:0].assign(key=""))
+        assert REGISTRY.get("XX01").func is big_lines
+    finally:
+        REGISTRY.unregister("XX01")
+
+
+def test_parameters_from_yaml_and_clear_errors(tmp_path):
+    root = write_package(tmp_path / "p", base())
+    pf = tmp_path / "params.yaml"
+    pf.write_text("parameters:\n  CP10: {grace_days: 5}\nchecks: [CP10, RC03]\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "check", str(root), "--params", str(pf), "--out",
+                        str(tmp_path / "f.json")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))
+    assert [c["id"] for c in doc["checks"]] == ["RC03", "CP10"]
+    assert doc["parameters"] == {"CP10": {"grace_days": 5}}
+    pf.write_text("parameters:\n  CP10: {grace: 5}\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "check", str(root), "--params", str(pf)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "grace" in r.stderr and "Traceback" not in r.stderr
+    with pytest.raises(ParamsError):
+        effective_params(REGISTRY.get("CP10"), {"grace_days": "many"})
+
+
+def test_findings_helpers_round_floats_and_reject_tampering():
+    doc = findings.finalise({"schema": "audit-findings/1", "x": 0.1234567891, "when": pd.Timestamp("2023-01-02")})
+    assert doc["x"] == 0.123457 and doc["when"] == "2023-01-02"
+    assert findings.verify_digest(doc)
+    doc["x"] = 0.2
+    assert not findings.verify_digest(doc)

@@ -1,0 +1,229 @@
+"""Reading data packages: every form the contract allows, and every error it names."""
+import json
+import subprocess
+import sys
+
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from audit_lib.errors import PackageError
+from audit_lib.package import load_package
+from audit_lib.synth import generate
+from audit_lib.synth.writer import WriteOptions, write_package as write_district
+
+from helpers import HEAD, base, write_package
+
+
+@pytest.fixture(scope="module")
+def district():
+    return generate(lines=1500, seed=11)
+
+
+def _same_tables(a, b):
+    for name in ("payments", "beneficiaries", "cards", "policy_items", "fund_flows", "disclosures"):
+        x = a.tables[name].drop(columns="_row")
+        y = b.tables[name].drop(columns="_row")
+        pd.testing.assert_frame_equal(x, y, check_dtype=False)
+
+
+@pytest.mark.parametrize("opt", [
+    WriteOptions(encoding="utf-8-sig"),
+    WriteOptions(encoding="gbk", chinese_headers=True, chinese_values=True),
+    WriteOptions(encoding="gb18030", title_rows=2, money_style="comma"),
+    WriteOptions(fmt="parquet"),
+    WriteOptions(money_style="yen", chinese_file_names=True),
+    WriteOptions(money_style="yuan", chinese_headers=True),
+], ids=["bom", "gbk-chinese", "gb18030-titles", "parquet", "yen-chinese-files", "yuan"])
+def test_every_format_reads_to_the_same_tables(tmp_path, district, opt):
+    ref = load_package(write_district(tmp_path / "ref", district))
+    other = load_package(write_district(tmp_path / "other", district, opt))
+    assert other.quarantine.empty
+    _same_tables(ref, other)
+
+
+def test_xlsx_with_title_rows_and_chinese_headers(tmp_path, district):
+    small = generate(lines=300, seed=3)
+    opt = WriteOptions(formats={"payments": "xlsx", "policy_items": "xlsx"}, chinese_headers=True, title_rows=2)
+    ref = load_package(write_district(tmp_path / "ref", small))
+    other = load_package(write_district(tmp_path / "x", small, opt))
+    _same_tables(ref, other)
+    # Rows are numbered as Excel shows them: two title rows, the header on row 3, data from row 4.
+    assert other.tables["payments"]["_row"].iloc[0] == 4
+
+
+def test_full_width_headers_and_lower_case_x(tmp_path):
+    t = base()
+    t["payments"][0]["person_id"] = HEAD.lower()
+    root = write_package(tmp_path / "p", t)
+    text = (root / "payments.csv").read_text(encoding="utf-8")
+    (root / "payments.csv").write_text(text.replace("payment_id", "ｐａｙｍｅｎｔ＿ｉｄ", 1), encoding="utf-8")
+    pkg = load_package(root)
+    assert pkg.tables["payments"]["person_id"].iloc[0] == HEAD.upper()
+
+
+def test_bad_rows_are_quarantined_with_excel_row_and_reason(tmp_path):
+    t = base()
+    t["payments"][1]["amount"] = "-50"
+    t["payments"][2]["pay_date"] = "2023-02-30"
+    t["payments"].append(dict(t["payments"][0], payment_id=t["payments"][0]["payment_id"]))
+    pkg = load_package(write_package(tmp_path / "p", t))
+    q = pkg.quarantine
+    got = sorted(zip(q["row"], q["column"], q["value"], q["reason"]))
+    assert got == [(3, "amount", "-50", "negative amount"),
+                   (4, "pay_date", "2023-02-30", "unreadable date"),
+                   (5, "payment_id", t["payments"][0]["payment_id"], "duplicate payment_id (first at row 2)")]
+    assert len(pkg.tables["payments"]) == 1
+    assert pkg.rows_read["payments"] == 4       # nothing lost: 1 loaded + 3 quarantined
+
+
+def test_ragged_rows_are_quarantined(tmp_path):
+    root = write_package(tmp_path / "p", base())
+    with open(root / "payments.csv", "a", encoding="utf-8") as f:
+        f.write("P9,B1,A01\n")
+    pkg = load_package(root)
+    q = pkg.quarantine
+    assert q["row"].tolist() == [5] and "wrong number of columns" in q["reason"][0]
+
+
+def test_empty_key_is_quarantined_but_check_material_is_kept(tmp_path):
+    t = base()
+    t["payments"][0]["item_code"] = ""
+    t["payments"][1]["item_code"] = "ZZ99"                 # not on the list: kept for CP03
+    t["payments"][2]["person_id"] = "120104197001010012"    # wrong check digit: kept for CP12
+    pkg = load_package(write_package(tmp_path / "p", t))
+    assert pkg.quarantine["reason"].tolist() == ["empty value"]
+    assert sorted(pkg.tables["payments"]["item_code"]) == ["A01", "ZZ99"]
+
+
+def test_quoted_fields_with_new_lines_keep_row_numbers(tmp_path):
+    t = base()
+    t["policy_items"][0]["legal_basis"] = "第一行\n第二行"
+    t["payments"][1]["amount"] = "abc"
+    root = write_package(tmp_path / "p", t)
+    pkg = load_package(root)
+    assert pkg.tables["policy_items"]["legal_basis"][0] == "第一行\n第二行"
+    assert pkg.quarantine["row"].tolist() == [3]
+
+
+def _fails(root, *words):
+    with pytest.raises(PackageError) as e:
+        load_package(root)
+    for w in words:
+        assert w in str(e.value)
+    return str(e.value)
+
+
+def test_missing_required_table(tmp_path):
+    root = write_package(tmp_path / "p", base())
+    (root / "cards.csv").unlink()
+    _fails(root, "cards", "社保卡", "missing")
+
+
+def test_missing_required_column(tmp_path):
+    root = write_package(tmp_path / "p", base())
+    df = pd.read_csv(root / "payments.csv", dtype=str).drop(columns=["amount"])
+    df.to_csv(root / "payments.csv", index=False)
+    _fails(root, "payments.csv", "amount", "发放金额")
+
+
+def test_identity_numbers_in_scientific_notation(tmp_path):
+    root = write_package(tmp_path / "p", base())
+    text = (root / "payments.csv").read_text(encoding="utf-8").replace(HEAD, "1.20104E+17")
+    (root / "payments.csv").write_text(text, encoding="utf-8")
+    _fails(root, "payments.csv", "person_id", "row 2", "lost digits")
+
+
+def test_identity_numbers_as_excel_numbers(tmp_path):
+    root = write_package(tmp_path / "p", base())
+    df = pd.read_csv(root / "beneficiaries.csv", dtype=str)
+    (root / "beneficiaries.csv").unlink()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(df.columns))
+    for row in df.itertuples(index=False):
+        cells = list(row)
+        cells[0] = float(cells[0][:17])
+        ws.append(cells)
+    wb.save(root / "beneficiaries.xlsx")
+    _fails(root, "beneficiaries.xlsx", "person_id", "row 2")
+
+
+def test_identity_numbers_as_parquet_integers(tmp_path):
+    root = write_package(tmp_path / "p", base())
+    df = pd.read_csv(root / "cards.csv", dtype=str)
+    (root / "cards.csv").unlink()
+    tbl = pa.table({c: pa.array(df[c].tolist()) for c in df.columns}).set_column(
+        0, "person_id", pa.array([int(x[:17]) for x in df["person_id"]]))
+    pq.write_table(tbl, root / "cards.parquet")
+    _fails(root, "cards.parquet", "person_id")
+
+
+def test_unreadable_and_empty_files(tmp_path):
+    root = write_package(tmp_path / "p", base())
+    (root / "cards.csv").write_bytes(b"")
+    _fails(root, "cards.csv", "empty")
+    root = write_package(tmp_path / "q", base())
+    (root / "cards.csv").unlink()
+    (root / "cards.xlsx").write_bytes(b"this is not a workbook")
+    _fails(root, "cards.xlsx", "not a readable Excel workbook")
+    root = write_package(tmp_path / "r", base())
+    (root / "payments.csv").write_bytes(b"\xff\xfe\x00garbage\x81\x00\xff")
+    _fails(root, "payments.csv")
+
+
+def test_header_without_rows_for_a_required_table(tmp_path):
+    t = base()
+    root = write_package(tmp_path / "p", t)
+    (root / "payments.csv").write_text(",".join(pd.read_csv(root / "payments.csv", dtype=str).columns) + "\n")
+    _fails(root, "payments.csv", "no rows")
+
+
+def test_package_yaml_is_required_and_checked(tmp_path):
+    root = write_package(tmp_path / "p", base())
+    (root / "package.yaml").unlink()
+    _fails(root, "package.yaml")
+    root = write_package(tmp_path / "q", base())
+    (root / "package.yaml").write_text("district_code: 12\nyear: 2023\n")
+    _fails(root, "district_code")
+
+
+def test_two_files_for_one_table_is_an_error(tmp_path):
+    root = write_package(tmp_path / "p", base())
+    (root / "社保卡.csv").write_bytes((root / "cards.csv").read_bytes())
+    _fails(root, "cards", "more than one file")
+
+
+def test_missing_optional_table_is_not_loaded(tmp_path):
+    pkg = load_package(write_package(tmp_path / "p", base()))
+    assert not pkg.has("deaths") and pkg.has("payments")
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "audit_lib.cli", *args], capture_output=True, text=True)
+
+
+def test_cli_validate_prints_summary_and_exits_2_on_fatal(tmp_path):
+    t = base()
+    t["payments"][1]["amount"] = "-50"
+    root = write_package(tmp_path / "p", t)
+    r = _cli("validate", str(root))
+    assert r.returncode == 0
+    assert "payments.csv row 3 amount: '-50'" in r.stdout and "negative amount" in r.stdout
+    (root / "cards.csv").unlink()
+    r = _cli("validate", str(root))
+    assert r.returncode == 2
+    assert "cards" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_findings_lists_quarantine(tmp_path):
+    t = base()
+    t["payments"][1]["amount"] = "-50"
+    root = write_package(tmp_path / "p", t)
+    r = _cli("check", str(root), "--out", str(tmp_path / "f.json"))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))
+    assert doc["data_quality"] == [{"table": "payments", "file": "payments.csv", "row": 3, "column": "amount",
+                                    "value": "-50", "reason": "negative amount"}]

@@ -1,0 +1,76 @@
+import pyarrow as pa
+import pytest
+
+from audit_lib.package import values as v
+
+
+def parse(type_, cells, enum=None):
+    return v.parse(v.normalize(pa.chunked_array([cells], type=pa.string())), type_, enum)
+
+
+@pytest.mark.parametrize("cell", ["1234.5", "1,234.50", "¥1234.50", "￥1234.50", "1234.50元", "１２３４．５０",
+                                  " 1234.50 ", "1234.500"])
+def test_money_forms_all_read_as_the_same_fen(cell):
+    p = parse("money", [cell])
+    assert p.values.tolist() == [123450]
+    assert not p.bad.any()
+
+
+def test_money_fast_path_and_text_path_agree():
+    plain = parse("money", ["0.01", "12", "99999999.99"])
+    assert plain.values.tolist() == [1, 1200, 9999999999]
+    mixed = parse("money", ["0.01", "12", "¥99,999,999.99"])
+    assert mixed.values.tolist() == plain.values.tolist()
+
+
+def test_bad_money_is_flagged_with_a_reason():
+    p = parse("money", ["-50", "abc", "1.234", None, ""])
+    assert p.reasons.tolist() == ["negative amount", "unreadable amount", "unreadable amount", None, None]
+    assert p.values.isna().tolist() == [False, True, True, True, True]
+
+
+@pytest.mark.parametrize("cell", ["2023-05-10", "2023/5/10", "20230510", "2023年5月10日", "45056",
+                                  "2023-05-10 00:00:00", "２０２３－０５－１０"])
+def test_date_forms(cell):
+    p = parse("date", [cell])
+    assert p.values.dt.strftime("%Y-%m-%d").tolist() == ["2023-05-10"]
+
+
+def test_impossible_dates_are_unreadable():
+    p = parse("date", ["2023-02-30", "2023-13-01", "hello", "2023-02-28"])
+    assert p.reasons.tolist() == ["unreadable date"] * 3 + [None]
+
+
+@pytest.mark.parametrize("cell", ["2023-05", "202305", "2023年5月", "2023-5", "2023/05", "2023-05-01"])
+def test_period_forms(cell):
+    assert parse("period", [cell]).values.tolist() == ["2023-05"]
+
+
+def test_bad_period():
+    p = parse("period", ["2023-13", "May"])
+    assert p.bad.tolist() == [True, True]
+
+
+def test_booleans_and_enums_in_chinese_or_english():
+    assert parse("bool", ["是", "否", "Y", "n", "1", "0", "TRUE", "false"]).values.tolist() == \
+        [True, False, True, False, True, False, True, False]
+    assert parse("enum", ["月", "monthly", "季", "一次性", "按年"], "frequency").values.tolist() == \
+        ["monthly", "monthly", "quarterly", "one_off", "annual"]
+    assert parse("enum", ["社保卡", "存折", "bank_card"], "channel").values.tolist() == ["card", "passbook", "bank_card"]
+    p = parse("enum", ["weekly"], "frequency")
+    assert p.reasons.tolist() == ["unknown value"]
+
+
+def test_identity_numbers_are_text_with_upper_case_x():
+    p = parse("id", ["11010519491231002x", " 120104197001010011 "])
+    assert p.values.tolist() == ["11010519491231002X", "120104197001010011"]
+
+
+def test_identity_numbers_that_lost_digits_are_detected():
+    col = v.normalize(pa.chunked_array([["1.20104E+17", "120104197001010011.0", "11010519491231002X"]]))
+    assert v.lost_digits(col).tolist() == [True, True, False]
+
+
+def test_fen_to_yuan_text():
+    assert v.fen_to_yuan_text(123450) == "1234.50"
+    assert v.fen_to_yuan_text(-5) == "-0.05"
