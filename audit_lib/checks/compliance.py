@@ -45,28 +45,28 @@ def cp01(t: Context, targets: dict | None = None):
     target = target_for(t.year, targets or {2021: 0.70, 2022: 0.90, 2023: 1.00})
     if target is None:
         return Result(status="skipped", reason=f"no card-coverage target for {t.year}")
-    ok = t.ok
-    ok = ok[t.item_attr(ok["item_code"], "in_one_card").fillna(False).astype(bool)]
-    g = ok.assign(card=np.where(ok["channel"] == "card", ok["amount"], 0)).groupby("item_code")
-    s = pd.DataFrame({"total": g["amount"].sum(), "card": g["card"].sum()})
+    s = t.sql("""select item_code, sum(amount) as total, sum(amount) filter (where channel = 'card') as card
+                 from ok where in_one_card group by 1 order by 1""",
+              ok=t.ok[["item_code", "amount", "channel", "in_one_card"]])
+    s["card"] = s["card"].fillna(0).astype("int64")
+    s["total"] = s["total"].astype("int64")
     below = s["card"] * target.denominator < s["total"] * target.numerator
-    out = s[below].reset_index()
+    out = s[below].copy()
     out["share"] = (out["card"] / out["total"]).round(6)
     out["target"] = float(target)
     out["key"] = out["item_code"]
     out["amount_fen"] = (out["total"] - out["card"]).astype("int64")
-    overall = float(s["card"].sum() / s["total"].sum()) if s["total"].sum() else None
-    return Result(out, metrics={"target": float(target), "overall_share": overall})
+    total = int(s["total"].sum())
+    return Result(out, metrics={"target": float(target),
+                                "overall_share": float(s["card"].sum() / total) if total else None})
 
 
 @check("CP02", "未通过社保卡发放", "compliance", "medium", needs=("payments", "policy_items"), basis=B.OWN_CARD,
        description="Successful lines of in-one-card items paid through another channel.")
 def cp02(t: Context):
-    ok = t.ok
-    one = t.item_attr(ok["item_code"], "in_one_card").fillna(False).astype(bool)
-    out = ok[one & (ok["channel"] != "card")]
-    return _keyed(out[["payment_id", "person_id", "name", "item_code", "period", "channel", "amount"]],
-                  "payment_id")
+    ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "channel", "amount", "in_one_card"]]
+    out = ok[ok["in_one_card"].to_numpy() & (ok["channel"] != "card").to_numpy()]
+    return _keyed(out.drop(columns="in_one_card"), "payment_id")
 
 
 @check("CP03", "清单外项目发放", "compliance", "low", needs=("payments", "policy_items"), key="item_code",
@@ -102,36 +102,34 @@ def cp04(t: Context, publish_days: int = 10):
        description="Personal items credited to an account whose holder is not the beneficiary, without a "
                    "guardianship in force.")
 def cp05(t: Context):
-    ok = t.ok
-    unit = t.item_attr(ok["item_code"], "unit", "person")
-    x = ok[(unit == "person") & ok["holder_id"].notna() & (ok["holder_id"] != ok["person_id"])]
+    cols = ["payment_id", "person_id", "name", "item_code", "period", "account_no", "holder_id", "amount",
+            "pay_date", "unit"]
+    ok = t.ok[cols]
+    x = ok[((ok["unit"] == "person") & ok["holder_id"].notna() & (ok["holder_id"] != ok["person_id"])).to_numpy()]
     x = x[~t.guarded(x)]
-    return Result(_keyed(x[["payment_id", "person_id", "name", "item_code", "period", "account_no", "holder_id",
-                            "amount"]], "payment_id"),
-                  metrics={"lines_with_unknown_holder": int(ok["holder_id"].isna().sum())})
+    return Result(_keyed(x.drop(columns=["unit", "pay_date"]), "payment_id"),
+                  metrics={"lines_with_unknown_holder": int(t.ok["holder_id"].isna().sum())})
 
 
 @check("CP06", "家庭补贴未发至户主", "compliance", "medium", needs=("payments", "beneficiaries"), basis=B.HEAD,
        description="Household items paid to someone other than the head of household (or a registered guardian).")
 def cp06(t: Context):
+    cols = ["payment_id", "person_id", "name", "item_code", "period", "account_no", "holder_id", "amount",
+            "pay_date"]
     ok = t.ok
-    unit = t.item_attr(ok["item_code"], "unit", "person")
-    x = ok[(unit == "household") & ok["holder_id"].notna()].copy()
-    x["household_id"] = t.household(x["person_id"])
+    x = ok.loc[((ok["unit"] == "household") & ok["holder_id"].notna()).to_numpy(), cols]
+    x = x.assign(household_id=t.household(x["person_id"]))
     heads = t.heads
-    pair = x[["payment_id", "household_id", "holder_id"]].merge(
-        heads.rename(columns={"person_id": "holder_id"}).assign(_head=True), on=["household_id", "holder_id"],
-        how="left")
-    is_head = pair.drop_duplicates("payment_id").set_index("payment_id")["_head"].fillna(False)
-    known = isin(x["household_id"], heads["household_id"])
-    # Where no head is on record, the beneficiary named on the line is taken to be the head.
-    right = np.where(known, lookup(x["payment_id"], is_head.index.to_series(),
-                                   is_head.reset_index(drop=True)).fillna(False).astype(bool),
-                     x["holder_id"] == x["person_id"])
-    y = x[~right]
-    y = y[~t.guarded(y)]
-    return _keyed(y[["payment_id", "person_id", "name", "item_code", "period", "account_no", "holder_id",
-                     "amount"]], "payment_id")
+    # Right: the holder is a head of the beneficiary's household; where no head is on record, the beneficiary
+    # named on the line is taken to be the head.
+    wrong = t.sql("""
+        select x.* from x
+        where case when x.household_id in (select household_id from heads)
+                   then not exists (select 1 from heads h where h.household_id = x.household_id
+                                    and h.person_id = x.holder_id)
+                   else x.holder_id <> x.person_id end""", x=x, heads=heads)
+    wrong = wrong[~t.guarded(wrong).to_numpy()]
+    return _keyed(wrong.drop(columns=["pay_date"]), "payment_id")
 
 
 @check("CP07", "一人多卡", "compliance", "medium", needs=("payments", "cards"), key="person_id",
@@ -168,17 +166,15 @@ def cp07(t: Context):
        description="Accounts that received payments for min_people or more people who are neither of one "
                    "household nor under a registered guardianship.")
 def cp08(t: Context, min_people: int = 2):
-    ok = t.ok
-    per = ok.groupby("account_no")["person_id"].nunique()
-    busy = per[per >= min_people].index
-    x = ok[isin(ok["account_no"], busy)]
-    x = x[~t.guarded(x)]
+    ok = t.ok[["payment_id", "person_id", "account_no", "holder_id", "amount", "pay_date"]]
+    busy = t.sql(f"""select account_no from ok group by 1 having count(distinct person_id) >= {int(min_people)}""",
+                 ok=ok)
+    x = ok[isin(ok["account_no"], busy["account_no"])]
+    x = x[~t.guarded(x).to_numpy()]
     x = x.assign(unit=t.household(x["person_id"]).fillna("person:" + x["person_id"]))
-    units = x.groupby("account_no")["unit"].nunique()
-    flagged = units[units >= min_people].index
-    y = x[isin(x["account_no"], flagged)]
-    out = y.groupby("account_no", as_index=False).agg(people=("person_id", "nunique"), households=("unit", "nunique"),
-                                                      holder_id=("holder_id", "first"), amount_fen=("amount", "sum"))
+    out = t.sql(f"""select account_no, count(distinct person_id) as people, count(distinct unit) as households,
+                          min(holder_id) as holder_id, sum(amount) as amount_fen
+                   from x group by 1 having count(distinct unit) >= {int(min_people)} order by 1""", x=x)
     out["key"] = out["account_no"]
     return out
 
@@ -186,22 +182,23 @@ def cp08(t: Context, min_people: int = 2):
 @check("CP09", "代发银行收费", "compliance", "medium", needs=("bank_returns", "payments"), basis=B.NO_FEE,
        description="Bank credits with a fee above zero.")
 def cp09(t: Context):
-    br = t.bank_returns
-    x = br[br["fee"].fillna(0) > 0].drop_duplicates("payment_id")
-    pay = t.payments
-    x = x.assign(amount=lookup(x["payment_id"], pay["payment_id"], pay["amount"]).fillna(0))
-    return Result(_keyed(x[["payment_id", "account_no", "credited_amount", "fee", "amount"]], "payment_id"),
-                  metrics={"fees_fen": int(x["fee"].sum())})
+    out = t.sql("""select b.payment_id, b.account_no, b.credited_amount, b.fee, p.amount
+                   from (select distinct on (payment_id) * from br where fee > 0 order by payment_id) b
+                   left join pay p using (payment_id) order by b.payment_id""",
+                br=t.bank_returns[["payment_id", "account_no", "credited_amount", "fee"]],
+                pay=t.payments[["payment_id", "amount"]])
+    out["amount"] = out["amount"].fillna(0)
+    return Result(_keyed(out, "payment_id"), metrics={"fees_fen": int(out["fee"].sum())})
 
 
 @check("CP10", "滞留延压", "compliance", "medium", needs=("payments",), params={"grace_days": 30}, basis=B.DELAY,
        description="Successful payments made more than grace_days after the end of their period.")
 def cp10(t: Context, grace_days: int = 30):
-    ok = t.ok
-    late = ok["pay_date"] > ok["period_end"] + pd.Timedelta(days=int(grace_days))
-    out = ok[late].assign(days_late=(ok["pay_date"] - ok["period_end"]).dt.days[late])
-    return _keyed(out[["payment_id", "person_id", "name", "item_code", "period", "pay_date", "days_late",
-                       "amount"]], "payment_id")
+    ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "pay_date", "period_end", "amount"]]
+    late = (ok["pay_date"] > ok["period_end"] + pd.Timedelta(days=int(grace_days))).to_numpy()
+    out = ok[late]
+    out = out.assign(days_late=(out["pay_date"] - out["period_end"]).dt.days).drop(columns="period_end")
+    return _keyed(out, "payment_id")
 
 
 @check("CP11", "向异常状态卡发放", "compliance", "medium", needs=("payments", "cards"), basis=B.CARD_MATCH,
@@ -209,15 +206,14 @@ def cp10(t: Context, grace_days: int = 30):
                    "pay date (the card row in force is the latest with status_date on or before it).")
 def cp11(t: Context):
     ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "account_no", "pay_date", "amount"]]
-    c = t.cards.dropna(subset=["account_no"])
-    c = c[isin(c["account_no"], ok["account_no"].unique())]
-    if c.empty:
-        return ok.iloc[:0].assign(key=pd.Series(dtype=str))
-    c = c.assign(when=c["status_date"].fillna(pd.Timestamp("1900-01-01")))
-    c = c.sort_values(["when", "_row"], kind="stable")[["account_no", "when", "status"]]
-    left = ok[isin(ok["account_no"], c["account_no"])].sort_values("pay_date", kind="stable")
-    m = pd.merge_asof(left, c, left_on="pay_date", right_on="when", by="account_no", direction="backward")
-    out = m[m["status"].isin(BAD_CARD)].rename(columns={"status": "card_status"})
+    c = t.cards[["account_no", "status", "status_date", "_row"]].dropna(subset=["account_no"])
+    out = t.sql(f"""
+        with c as (select account_no, status, coalesce(status_date, TIMESTAMP '1900-01-01') as sd, _row from c),
+        hit as (select account_no, sd, arg_max(status, _row) as status from c group by 1, 2)
+        select o.*, h.status as card_status
+        from ok o asof join hit h on o.account_no = h.account_no and o.pay_date >= h.sd
+        where h.status in ({", ".join(repr(b) for b in BAD_CARD)})
+        order by o.payment_id""", ok=ok, c=c)
     return _keyed(out, "payment_id")
 
 

@@ -118,6 +118,14 @@ class Context:
         p = self.tables["payments"].drop(columns=["batch_id", "account_holder_name", "fail_reason", "bank"])
         freq = self.item_attr(p["item_code"], "frequency", "monthly").astype(object)
         p["frequency"] = freq
+        # The item's attributes each check needs, looked up once (items not on the list: personal, monthly).
+        p["listed"] = isin(p["item_code"], self.items.index.to_series())
+        p["unit"] = self.item_attr(p["item_code"], "unit", "person").astype(object)
+        for col in ("in_one_card", "means_tested"):
+            p[col] = self.item_attr(p["item_code"], col).fillna(False).astype(bool)
+        for col in ("standard_amount", "max_amount", "min_age", "max_age"):
+            p[col] = pd.array(self.item_attr(p["item_code"], col), dtype="Int64")
+        p["exclusive_group"] = self.item_attr(p["item_code"], "exclusive_group")
         p["m0"] = month_index(p["period"])
         span = np.select([freq == "quarterly", freq == "annual"], [3, 12], 1)
         p["m1"] = p["m0"] + span - 1

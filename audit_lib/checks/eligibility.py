@@ -38,9 +38,8 @@ def el01(t: Context):
        basis=B.BIG_DATA,
        description="Means-tested payments to a person employed in the public sector during that period.")
 def el02(t: Context):
-    ok = t.ok
-    means = t.item_attr(ok["item_code"], "means_tested").fillna(False).astype(bool)
-    x = ok[means & isin(ok["person_id"], t.public_employees["person_id"])]
+    ok = t.ok[LINE + ["period_start", "period_end", "means_tested"]]
+    x = ok[(ok["means_tested"] & isin(ok["person_id"], t.public_employees["person_id"])).to_numpy()]
     e = t.public_employees[["person_id", "employer", "start_date", "end_date"]]
     m = x[LINE + ["period_start", "period_end"]].merge(e, on="person_id")
     during = (m["start_date"].isna() | (m["start_date"] <= m["period_end"])) & \
@@ -85,9 +84,8 @@ def el04(t: Context):
        key="person_id|exclusive_group|period", basis=B.BIG_DATA,
        description="One person receiving two items of one exclusive group for one period.")
 def el05(t: Context):
-    ok = t.ok
-    grp = t.item_attr(ok["item_code"], "exclusive_group")
-    x = ok[grp.notna()].assign(exclusive_group=grp[grp.notna()])
+    ok = t.ok[["person_id", "item_code", "period", "amount", "exclusive_group"]]
+    x = ok[ok["exclusive_group"].notna().to_numpy()]
     keys = ["person_id", "exclusive_group", "period"]
     g = x.groupby(keys, as_index=False).agg(items=("item_code", "nunique"), amount_fen=("amount", "sum"))
     out = g[g["items"] >= 2].copy()
@@ -101,17 +99,15 @@ def el05(t: Context):
        description="Payments where the age from the identity number, on the first day of the period, is outside "
                    "the item's age limits.")
 def el06(t: Context):
-    ok = t.ok
-    lo = t.item_attr(ok["item_code"], "min_age")
-    hi = t.item_attr(ok["item_code"], "max_age")
-    x = ok[lo.notna() | hi.notna()]
+    ok = t.ok[LINE + ["period_start", "min_age", "max_age"]]
+    x = ok[(ok["min_age"].notna() | ok["max_age"].notna()).to_numpy()]
     if x.empty:
         return x.assign(key=pd.Series(dtype=str))
+    lo, hi = x["min_age"], x["max_age"]
     ids = pd.Series(x["person_id"].unique())
     birth = pd.Series(validate(ids)["birth_date"].to_numpy(), index=ids.to_numpy())
     b = pd.to_datetime(lookup(x["person_id"], birth.index.to_series(), birth.reset_index(drop=True)))
     age = age_on(b, x["period_start"])
-    lo, hi = lo[x.index], hi[x.index]
     bad = ((lo.notna() & (age < lo)) | (hi.notna() & (age > hi))).fillna(False).astype(bool)
     out = x[bad].assign(age=age[bad], min_age=lo[bad], max_age=hi[bad])
     return _keyed(out[LINE + ["age", "min_age", "max_age"]], "payment_id")

@@ -108,44 +108,34 @@ def rc03(t: Context):
                   "payment_id")
 
 
-def expected_periods(t: Context) -> pd.DataFrame:
-    """Every (approval, period) an approval makes payable in the audit year, by the item's frequency."""
-    a = t.approvals
-    freq = t.item_attr(a["item_code"], "frequency", "monthly").to_numpy()
-    y0, y11 = t.year * 12, t.year * 12 + 11
-    a0 = a["a0"].to_numpy()
-    a1 = a["a1"].to_numpy()
-    step = np.select([freq == "quarterly", freq == "annual"], [3, 12], 1)
-    span = np.select([freq == "quarterly", freq == "annual"], [3, 12], 1)
-    # First period start of the year whose span reaches the approval's start.
-    lo = np.maximum(a0 - span + 1, y0)
-    first = y0 + step * -((y0 - lo) // step)
-    last = np.minimum(a1, y11)
-    one = freq == "one_off"
-    first = np.where(one, a0, first)
-    last = np.where(one, a0, last)
-    count = np.where(last >= first, (last - first) // step + 1, 0)
-    count = np.where(one & ((a0 < y0) | (a0 > y11)), 0, count)
-    rep = np.repeat(np.arange(len(a)), count)
-    offs = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
-    m0 = first[rep] + offs * step[rep]
-    out = a.iloc[rep][["person_id", "name", "item_code", "approved_amount"]].reset_index(drop=True)
-    out["m0"] = m0
-    out["period_end"] = month_start(m0 + span[rep]) - np.timedelta64(1, "D")
-    return out
-
-
 @check("RC04", "应发未发", "reconciliation", "medium", needs=("beneficiaries", "payments"),
        key="person_id|item_code|period", basis=B.IN_FULL,
        description="Approved person, item and period with no successful payment, for periods that ended before "
-                   "the data's last pay_date.")
+                   "the data's last pay_date. The periods an approval makes payable follow the item's frequency: "
+                   "every month, the quarter's first month, January, or the one-off's due month.")
 def rc04(t: Context):
-    e = expected_periods(t)
-    e = e[e["period_end"] < t.last_pay_date][["person_id", "name", "item_code", "approved_amount", "m0"]]
-    out = t.sql("""
-        select distinct on (person_id, item_code, m0) e.*
-        from e anti join (select distinct person_id, item_code, m0 from ok) p using (person_id, item_code, m0)
-        order by person_id, item_code, m0""", e=e, ok=t.ok[["person_id", "item_code", "m0"]])
+    a = t.approvals[["person_id", "name", "item_code", "approved_amount", "a0", "a1"]].assign(
+        frequency=t.item_attr(t.approvals["item_code"], "frequency", "monthly").astype(object))
+    y0 = t.year * 12
+    last = t.last_pay_date
+    last_m = last.year * 12 + last.month - 1        # a period ends before the last pay date if its last month is earlier
+    out = t.sql(f"""
+        with months as (select range as m0 from range({y0}, {y0 + 12})),
+        due as (
+            select a.*, m.m0,
+                   case a.frequency when 'quarterly' then 3 when 'annual' then 12 else 1 end as span
+            from a join months m on
+                case a.frequency
+                    when 'one_off' then m.m0 = a.a0
+                    when 'quarterly' then (m.m0 - {y0}) % 3 = 0 and m.m0 <= a.a1 and m.m0 + 2 >= a.a0
+                    when 'annual' then m.m0 = {y0} and m.m0 <= a.a1 and m.m0 + 11 >= a.a0
+                    else m.m0 between a.a0 and a.a1 end)
+        select distinct on (person_id, item_code, m0) person_id, name, item_code, approved_amount, m0
+        from due
+        where m0 + span - 1 < {last_m}
+          and not exists (select 1 from ok where ok.person_id = due.person_id and ok.item_code = due.item_code
+                          and ok.m0 = due.m0)
+        order by person_id, item_code, m0""", a=a, ok=t.ok[["person_id", "item_code", "m0"]])
     out["period"] = month_text(out["m0"].to_numpy())
     out["key"] = out["person_id"] + "|" + out["item_code"] + "|" + out["period"]
     out["amount_fen"] = out["approved_amount"].astype("int64")
@@ -163,8 +153,8 @@ def rc05(t: Context, tolerance: int = 0):
     differs = differs[differs["diff"] > tolerance]
     off_appr = isin(ok["payment_id"], differs["payment_id"])
     unapproved = isin(ok["payment_id"], am["unapproved"]["payment_id"])
-    std = t.item_attr(ok["item_code"], "standard_amount")
-    mx = t.item_attr(ok["item_code"], "max_amount")
+    std = ok["standard_amount"]
+    mx = ok["max_amount"]
     off_std = unapproved & std.notna() & ((ok["amount"] - std).abs() > tolerance)
     over = mx.notna() & (ok["amount"] > mx)
     flag = (off_appr | off_std | over).fillna(False).astype(bool)

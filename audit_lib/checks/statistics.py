@@ -19,9 +19,8 @@ BANDS = ((0.006, "close conformity"), (0.012, "acceptable conformity"), (0.015, 
 
 def _varying(t: Context, lines: pd.DataFrame) -> pd.DataFrame:
     """Lines of items on the list with no fixed standard (the amount varies per case)."""
-    listed = isin(lines["item_code"], t.items.index)
-    std = t.item_attr(lines["item_code"], "standard_amount")
-    return lines[listed & std.isna() & (lines["amount"] > 0)]
+    keep = lines["listed"] & lines["standard_amount"].isna() & (lines["amount"] > 0)
+    return lines[keep.to_numpy()]
 
 
 def band(mad: float, threshold: float) -> str:
@@ -37,7 +36,7 @@ def band(mad: float, threshold: float) -> str:
                    "(mean absolute deviation above mad_threshold; chi-square p-value reported). Items with fewer "
                    "than min_n lines or a p95/p5 ratio under min_span are not applicable and never flagged.")
 def st01(t: Context, min_n: int = 1000, min_span: float = 100, mad_threshold: float = 0.015):
-    x = _varying(t, t.ok)
+    x = _varying(t, t.ok[["item_code", "amount", "listed", "standard_amount"]])
     metrics, rows = {}, []
     for item, g in x.groupby("item_code", sort=True):
         a = g["amount"].to_numpy(np.int64)
@@ -75,7 +74,8 @@ def st01(t: Context, min_n: int = 1000, min_span: float = 100, mad_threshold: fl
                    "is above z. Amounts are compared on the log scale by default (scale: log), because payment "
                    "amounts are skewed and span orders of magnitude; groups smaller than min_group are not judged.")
 def st02(t: Context, z: float = 3.5, min_group: int = 40, scale: str = "log"):
-    x = _varying(t, t.ok)
+    x = _varying(t, t.ok[["payment_id", "person_id", "name", "item_code", "period", "amount", "listed",
+                          "standard_amount"]])
     v = np.log(x["amount"].to_numpy(np.float64)) if scale == "log" else x["amount"].to_numpy(np.float64)
     x = x.assign(_v=v)
     g = x.groupby(["item_code", "period"])["_v"]
@@ -102,9 +102,9 @@ def st02(t: Context, z: float = 3.5, min_group: int = 40, scale: str = "log"):
                    "period by more than ratio (periods with no payment count as zero between the item's first "
                    "and last period); items with a median under min_median lines are not judged.")
 def st03(t: Context, ratio: float = 0.5, min_median: int = 20):
-    ok = t.ok
-    ok = ok[ok["frequency"].isin(["monthly", "quarterly"]) & isin(ok["item_code"], t.items.index)]
-    g = ok.groupby(["item_code", "m0"]).agg(count=("payment_id", "size"), amount=("amount", "sum"))
+    g = t.sql("""select item_code, m0, count(*) as count, sum(amount) as amount from ok
+                 where listed and frequency in ('monthly', 'quarterly') group by 1, 2 order by 1, 2""",
+              ok=t.ok[["item_code", "m0", "amount", "listed", "frequency"]]).set_index(["item_code", "m0"])
     rows, metrics = [], {}
     for item, s in g.groupby(level=0, sort=True):
         s = s.droplevel(0)

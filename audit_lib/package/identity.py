@@ -36,24 +36,31 @@ def validate(ids: pd.Series, latest_birth: str | None = None) -> pd.DataFrame:
     n = len(uniq)
     text = np.asarray(uniq, dtype=object).astype(str) if n else np.array([], dtype=str)
     reason = np.full(n, None, dtype=object)
-    shape_ok = np.array([len(t) == 18 and t[:17].isdigit() and (t[17].isdigit() or t[17] == "X")
-                         for t in text], dtype=bool)
-    reason[~shape_ok] = "not 18 digits (the last may be X)"
     birth = np.full(n, np.datetime64("NaT", "D"))
+    ascii_ok = np.array([t.isascii() for t in text], dtype=bool) if n else np.zeros(0, bool)
+    lens = np.char.str_len(text) if n else np.zeros(0, int)
+    codes = np.zeros((n, 18), dtype=np.int64)
+    fit = ascii_ok & (lens == 18)
+    if fit.any():
+        codes[fit] = np.frombuffer(text[fit].astype("S18").tobytes(), dtype=np.uint8).reshape(-1, 18)
+    digits17 = ((codes[:, :17] >= 48) & (codes[:, :17] <= 57)).all(axis=1)
+    last_ok = ((codes[:, 17] >= 48) & (codes[:, 17] <= 57)) | (codes[:, 17] == ord("X"))
+    shape_ok = fit & digits17 & last_ok
+    reason[~shape_ok] = "not 18 digits (the last may be X)"
     if shape_ok.any():
-        good = text[shape_ok].astype("S18")
-        codes = np.frombuffer(good.tobytes(), dtype=np.uint8).reshape(-1, 18).astype(np.int64)
-        digits = codes[:, :17] - 48
-        expected = np.array(list(CHECK_CHARS))[(digits * WEIGHTS).sum(axis=1) % 11]
-        actual = np.array([t[17] for t in text[shape_ok]])
+        from .values import _build_dates
+
+        digits = codes[shape_ok, :17] - 48
+        expected = np.frombuffer(CHECK_CHARS.encode(), dtype=np.uint8)[(digits * WEIGHTS).sum(axis=1) % 11]
+        actual = codes[shape_ok, 17]
         y = digits[:, 6] * 1000 + digits[:, 7] * 100 + digits[:, 8] * 10 + digits[:, 9]
         m = digits[:, 10] * 10 + digits[:, 11]
         d = digits[:, 12] * 10 + digits[:, 13]
-        from .values import _build_dates
         b = _build_dates(y, m, d)
         limit = np.datetime64(latest_birth, "D") if latest_birth else np.datetime64("2100-01-01", "D")
         impossible = np.isnat(b) | (y < 1850) | (b > limit)
-        province_ok = np.array([t[:2] in PROVINCES for t in text[shape_ok]])
+        prov = digits[:, 0] * 10 + digits[:, 1]
+        province_ok = np.isin(prov, np.array(sorted(int(p) for p in PROVINCES)))
         sub = np.full(shape_ok.sum(), None, dtype=object)
         sub[actual != expected] = "wrong check digit"
         sub[~province_ok] = "unknown region code"
@@ -61,9 +68,12 @@ def validate(ids: pd.Series, latest_birth: str | None = None) -> pd.DataFrame:
         reason[shape_ok] = sub
         birth[shape_ok] = np.where(impossible, np.datetime64("NaT", "D"), b)
     per_id = pd.DataFrame({"id": text, "reason": reason, "birth_date": birth.astype("datetime64[ns]")})
-    out = pd.DataFrame({"id": s}).merge(per_id, on="id", how="left")
+    if len(per_id) == len(s) and s.notna().all() and (per_id["id"].to_numpy() == s.to_numpy()).all():
+        out = per_id
+    else:
+        out = pd.DataFrame({"id": s}).merge(per_id, on="id", how="left")
     out["valid"] = out["reason"].isna() & out["id"].notna()
-    return out[["valid", "reason", "birth_date"]]
+    return out[["valid", "reason", "birth_date"]].reset_index(drop=True)
 
 
 def masked_id(value) -> str:

@@ -1,0 +1,133 @@
+"""Benchmark: synthesise packages of several sizes, then time reading (beside a plain pyarrow read of the same
+files), each check family and the whole suite, and measure peak memory; beside them, in the same run, the
+shared DuckDB anchor's figures (five core rules in DuckDB SQL and in plain pandas).
+
+    python -m audit_lib.bench [--sizes 100000 1000000 5000000] [--anchor PATH] [--keep DIR]
+
+Each size runs in a fresh process so that its peak memory is its own. Figures are printed, never asserted:
+machines are shared and noisy.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FAMILIES = ("reconciliation", "compliance", "eligibility", "statistics")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(n: int, workdir: Path) -> dict:
+    """One size, in this process: synthesise, read twice (ours and plain pyarrow), run the suite."""
+    import pyarrow.csv as pacsv
+
+    from .checks import Context
+    from .checks.engine import run_checks
+    from .package import load_package
+    from .synth import make_package
+
+    folder = workdir / f"pkg-{n}"
+    t = time.perf_counter()
+    if not (folder / "package.yaml").exists():
+        make_package(folder, lines=n, seed=1)
+    synth_s = time.perf_counter() - t
+    after_synth = _peak_mb()
+
+    t = time.perf_counter()
+    for f in sorted(folder.glob("*.csv")):
+        pacsv.read_csv(f)
+    plain_s = time.perf_counter() - t
+
+    t = time.perf_counter()
+    pkg = load_package(folder)
+    read_s = time.perf_counter() - t
+    lines = len(pkg.tables["payments"])
+
+    ctx = Context.from_package(pkg)
+    t = time.perf_counter()
+    outcomes = run_checks(ctx)
+    checks_s = time.perf_counter() - t
+    fam = {f: 0.0 for f in FAMILIES}
+    for o in outcomes:
+        fam[o.check.family] += o.seconds
+    errors = [o.check.id for o in outcomes if o.status == "error"]
+    return {"n": n, "lines": lines, "synth_s": synth_s, "plain_read_s": plain_s, "read_s": read_s,
+            "checks_s": checks_s, "families_s": fam, "peak_mb": _peak_mb(), "peak_after_synth_mb": after_synth,
+            "errors": errors}
+
+
+def run_anchor(path: Path, n: int) -> dict | None:
+    if not path.exists():
+        return None
+    r = subprocess.run([sys.executable, str(path), str(n)], capture_output=True, text=True)
+    m = re.search(r"anchor N=(\d+) duckdb_s=([\d.]+) pandas_s=([\d.]+)", r.stdout)
+    if not m:
+        return {"error": (r.stderr or r.stdout)[-300:]}
+    return {"duckdb_s": float(m.group(2)), "pandas_s": float(m.group(3))}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 5_000_000])
+    ap.add_argument("--anchor", default=str(Path(__file__).resolve().parents[2] / "shared" / "bench" /
+                                            "duckdb_anchor.py"))
+    ap.add_argument("--keep", help="folder for the generated packages (kept between runs)")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    workdir = Path(args.keep or tempfile.mkdtemp(prefix="audit-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    if args.one:
+        print(json.dumps(measure(args.one, workdir)))
+        return 0
+    rows = []
+    for n in args.sizes:
+        r = subprocess.run([sys.executable, "-m", "audit_lib.bench", "--one", str(n), "--keep", str(workdir)],
+                           capture_output=True, text=True, env=dict(os.environ))
+        if r.returncode:
+            print(f"size {n}: failed\n{r.stderr[-2000:]}")
+            continue
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+        res["anchor"] = run_anchor(Path(args.anchor), res["lines"])
+        rows.append(res)
+        _print_row(res)
+    if len(rows) >= 2:
+        a, b = rows[-2], rows[-1]
+        scale = b["lines"] / a["lines"]
+        print(f"\nscaling {a['lines']:,} -> {b['lines']:,} lines (x{scale:.1f}): checks x{b['checks_s'] / a['checks_s']:.1f}, "
+              f"read x{b['read_s'] / a['read_s']:.1f}")
+    return 0
+
+
+def _print_row(r: dict) -> None:
+    a = r.get("anchor") or {}
+    fam = "  ".join(f"{k[:5]} {v:6.2f}s" for k, v in r["families_s"].items())
+    print(f"\n== {r['lines']:,} payment lines (asked {r['n']:,})")
+    print(f"synthesise {r['synth_s']:7.2f}s")
+    print(f"read       {r['read_s']:7.2f}s   plain pyarrow read of the same CSV files {r['plain_read_s']:6.2f}s "
+          f"(ratio {r['read_s'] / r['plain_read_s']:.2f})")
+    print(f"checks     {r['checks_s']:7.2f}s   {fam}")
+    print(f"suite      {r['read_s'] + r['checks_s']:7.2f}s   peak memory {r['peak_mb'] / 1024:.2f} GB "
+          f"(synthesis alone {r['peak_after_synth_mb'] / 1024:.2f} GB)")
+    if "duckdb_s" in a:
+        print(f"anchor     duckdb {a['duckdb_s']:.2f}s  pandas {a['pandas_s']:.2f}s  ->  checks / anchor duckdb = "
+              f"{r['checks_s'] / a['duckdb_s']:.1f}x (bar: 6x)")
+    elif a:
+        print(f"anchor     failed: {a.get('error')}")
+    else:
+        print("anchor     not found (pass --anchor PATH)")
+    if r["errors"]:
+        print(f"errors in checks: {r['errors']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
