@@ -65,23 +65,86 @@ def ensure_samples(root: Path | None = None) -> dict[str, Path]:
 
 
 def _cmd_demo(args) -> int:
-    from . import findings
-    from .checks.engine import check_package
-    from .package.report import quality_summary
+    from .provenance import keys
+    from .runner import run
 
     samples = ensure_samples()
-    folder = samples["120104"]
-    pkg, outcomes, doc = check_package(folder)
-    print(quality_summary(pkg))
-    print()
-    flagged = [o for o in outcomes if o.status == "flagged"]
-    for o in outcomes:
-        j = o.as_json()
-        print(f"{j['id']}  {j['status']:8s} {j['count']:>6d}  {j['title']}")
-    out = folder.parent.parent / "runs" / f"{pkg.district_code}-findings.json"
-    findings.write(doc, out)
-    print(f"\n{len(flagged)} checks flagged records; findings digest {doc['digest']}")
-    print(out)
+    key = keys.demo_key()
+    print(f"sample packages: {', '.join(str(p) for p in samples.values())}")
+    print(f"signing with the local DEMO key {key} (labelled DEMO in the report)")
+    timings: dict = {}
+    folder = run(str(samples["120104"]), key_path=str(key), archive_root=args.archive, timings=timings)
+    print("times: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    print(folder)
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from .runner import run
+
+    timings: dict = {}
+    folder = run(args.target, params_path=args.params, archive_root=args.archive, key_path=args.key,
+                 timings=timings)
+    print("times: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    print(folder)
+    return 0
+
+
+def _cmd_keygen(args) -> int:
+    from .provenance import keys
+
+    path, kid = keys.keygen(args.signer, overwrite=args.force)
+    print(f"private key: {path} (mode 600; keep it out of the archive and the repository)")
+    print(f"public key added to the trusted set: {keys.trusted_dir()}")
+    print(kid)
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    from .provenance.verify import verify
+
+    problems, st = verify(args.run_dir, args.trusted_keys)
+    signer = st["predicate"].get("signer", {})
+    for s in st["subject"]:
+        bad = [p for p in problems if p.endswith(": " + s["name"])]
+        print(f"{'FAIL' if bad else 'ok  '}  {s['name']}  sha256:{s['digest']['sha256'][:16]}…")
+    for p in problems:
+        print(f"FAIL  {p}")
+    print(f"signer {signer.get('name')} key {signer.get('keyid')}")
+    if problems:
+        print("NOT VERIFIED")
+        return 3
+    print("verified")
+    return 0
+
+
+def _cmd_reproduce(args) -> int:
+    from .provenance.verify import reproduce
+
+    problems, pred = reproduce(args.run_dir, args.package)
+    for p in problems:
+        print(f"FAIL  {p}")
+    if problems:
+        print("NOT REPRODUCIBLE")
+        return 3
+    print(f"reproducible: findings digest {pred['findings_digest']}")
+    return 0
+
+
+def _cmd_archive(args) -> int:
+    from . import archive
+    from .runner import project_root
+
+    root = Path(args.archive or project_root() / "reports")
+    if args.action == "reindex":
+        n = archive.reindex(root)
+        print(f"{n} runs indexed in {root / 'index.sqlite'}")
+        return 0
+    rows = archive.listing(root)
+    for r in rows:
+        print(f"{r['year']}  {r['district_code']}  {r['run_id']}  {r['signer'] or '':10s} {r['findings_digest']}"
+              + (f"  supersedes {r['supersedes']}" if r["supersedes"] else ""))
+    print(f"{len(rows)} runs in {root}")
     return 0
 
 
@@ -90,7 +153,35 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="make the sample packages if absent and audit one end to end")
+    d.add_argument("--archive", help="archive root (default: reports/ in the project)")
     d.set_defaults(func=_cmd_demo)
+
+    r = sub.add_parser("run", help="notebook -> HTML report -> workpaper -> signature -> archive")
+    r.add_argument("target", metavar="DIR|PARAMS.yaml")
+    r.add_argument("--params")
+    r.add_argument("--archive")
+    r.add_argument("--key")
+    r.set_defaults(func=_cmd_run)
+
+    k = sub.add_parser("keygen", help="make an Ed25519 signing key and trust its public key")
+    k.add_argument("--signer", required=True)
+    k.add_argument("--force", action="store_true", help="replace an existing key of that signer")
+    k.set_defaults(func=_cmd_keygen)
+
+    vf = sub.add_parser("verify", help="check a run's signature and every file's digest")
+    vf.add_argument("run_dir")
+    vf.add_argument("--trusted-keys")
+    vf.set_defaults(func=_cmd_verify)
+
+    rp = sub.add_parser("reproduce", help="re-run a run's checks from its recorded inputs and compare")
+    rp.add_argument("run_dir")
+    rp.add_argument("--package", help="where the package is now, if it moved")
+    rp.set_defaults(func=_cmd_reproduce)
+
+    ar = sub.add_parser("archive", help="the archive index")
+    ar.add_argument("action", choices=["list", "reindex"])
+    ar.add_argument("--archive")
+    ar.set_defaults(func=_cmd_archive)
 
     s = sub.add_parser("synth", help="write a realistic synthetic district package with planted problems")
     s.add_argument("--out", required=True)

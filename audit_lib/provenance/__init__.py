@@ -1,0 +1,1 @@
+"""Keys, the DSSE envelope over an in-toto Statement, and verification."""

@@ -1,0 +1,78 @@
+"""Everything a report shows, computed once per run: the package's summary, findings, each check's evidence,
+and the overview figures. ``audit run`` computes it in the command and hands it to the notebook's kernel as a
+file; the notebook opened by hand computes it itself."""
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..checks import REGISTRY, Context
+from ..checks.engine import findings_doc, run_checks
+from ..package import load_package
+
+
+@dataclass
+class RunData:
+    meta: dict
+    findings: dict
+    evidence: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    files: list[dict]
+    rows: dict[str, tuple[int, int]]            # table -> (rows read, rows loaded)
+    overview: dict = field(default_factory=dict)
+    package: str = ""
+    params: dict = field(default_factory=dict)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        with open(path, "wb") as f:
+            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
+        return path
+
+    @staticmethod
+    def load(path: str | Path) -> "RunData":
+        with open(path, "rb") as f:
+            return pickle.load(f)
+
+
+def overview(ctx: Context) -> dict:
+    ok = ctx.ok
+    items = ctx.items
+    per_item = ctx.sql("""select item_code, count(*) as lines, count(distinct person_id) as people,
+                                 sum(amount) as amount_fen,
+                                 sum(amount) filter (where channel = 'card') as card_fen
+                          from ok group by 1 order by 1""", ok=ok[["item_code", "person_id", "amount", "channel"]])
+    per_item["card_fen"] = per_item["card_fen"].fillna(0).astype("int64")
+    per_item["item_name"] = per_item["item_code"].map(items["item_name"]).fillna("（清单外）")
+    per_item["card_share"] = (per_item["card_fen"] / per_item["amount_fen"]).round(4)
+    monthly = ctx.sql("""select period, count(*) as lines, sum(amount) as amount_fen from ok
+                         group by 1 order by 1""", ok=ok[["period", "amount"]])
+    b = ctx.beneficiaries["person_id"].drop_duplicates()
+    cards = ctx.cards
+    active = cards[(cards["status"] == "normal") & cards["account_no"].notna()]["person_id"].drop_duplicates()
+    holding = float(b.isin(set(active)).mean()) if len(b) else 0.0
+    failed = ctx.pay[ctx.pay["status"] == "failed"]
+    return {"per_item": per_item, "monthly": monthly, "card_holding": holding, "beneficiaries": int(len(b)),
+            "lines": int(len(ctx.pay)), "success_lines": int(len(ok)), "failed_lines": int(len(failed)),
+            "amount_fen": int(ok["amount"].sum()), "last_pay_date": ctx.last_pay_date}
+
+
+def prepare(package: str | Path, params: dict | None = None) -> RunData:
+    """Load a package, run the checks once, and gather what the report shows."""
+    params = params or {}
+    pkg = load_package(package)
+    ctx = Context.from_package(pkg)
+    outcomes = run_checks(ctx, params.get("parameters"), params.get("checks"))
+    doc = findings_doc(pkg.meta, outcomes, pkg.quarantine, params.get("parameters") or {})
+    evidence = {o.check.id: o.records for o in outcomes if o.records is not None and len(o.records)}
+    rows = {t: (pkg.rows_read[t], len(df)) for t, df in pkg.tables.items()}
+    files = [dict(table=f.table, path=f.path, bytes=f.bytes, sha256=f.sha256) for f in pkg.files]
+    return RunData(meta=dict(pkg.meta), findings=doc, evidence=evidence, quarantine=pkg.quarantine, files=files,
+                   rows=rows, overview=overview(ctx), package=str(Path(package).resolve()), params=params)
+
+
+def check_meta(check_id: str):
+    return REGISTRY.get(check_id) if check_id in REGISTRY else None

@@ -1,0 +1,49 @@
+"""Execute the district notebook with papermill and render it to a self-contained HTML report with our own
+nbconvert template (nbconvert's own templates load require.js, MathJax and Mermaid from a CDN)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .charts import CSS as CHART_CSS
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+CSS = CHART_CSS + """
+body { margin: 0; background: #f4f5f7; color: #1d2733;
+       font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Helvetica Neue", sans-serif; }
+.report { max-width: 1100px; margin: 0 auto; padding: 24px 36px 60px; background: #fff; }
+h1 { font-size: 26px; border-bottom: 3px solid #1f5f99; padding-bottom: 8px; }
+h2 { font-size: 20px; color: #1f5f99; margin-top: 36px; border-left: 5px solid #1f5f99; padding-left: 8px; }
+h3 { font-size: 16px; margin-top: 22px; }
+table.data { border-collapse: collapse; font-size: 12px; margin: 8px 0; width: 100%; }
+table.data th, table.data td { border: 1px solid #d5d9de; padding: 3px 6px; text-align: left; vertical-align: top;
+                               word-break: break-all; }
+table.data th { background: #eef2f6; }
+section.check { border-top: 1px solid #e1e4e8; margin-top: 18px; }
+p.meta, p.note { color: #555; font-size: 12px; }
+.demo { background: #fff3cd; border: 2px solid #d68910; padding: 8px 12px; font-weight: bold; }
+pre { white-space: pre-wrap; }
+code { background: #eef2f6; padding: 1px 4px; }
+a.anchor-link { display: none; }
+"""
+
+
+def execute(notebook: Path, out: Path, parameters: dict, cwd: Path | None = None, kernel: str = "python3") -> Path:
+    """Run the notebook with its parameters (given as Python values, so codes like "120104" stay text)."""
+    import papermill as pm
+
+    pm.execute_notebook(str(notebook), str(out), parameters=parameters, kernel_name=kernel,
+                        cwd=str(cwd) if cwd else None, progress_bar=False, log_output=False,
+                        request_save_on_cell_execute=False)
+    return out
+
+
+def to_html(notebook: Path, title: str) -> str:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="audit",
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "audit_css": CSS})
+    return body

@@ -1,0 +1,294 @@
+"""The report's sections as HTML: every value from the data escaped, personal data masked (identity numbers as
+masked_id, names as first character + *, accounts as their last 4 digits). Full values go only to the
+workpaper."""
+from __future__ import annotations
+
+import re
+from html import escape
+
+import pandas as pd
+
+from ..package.identity import masked_account, masked_id, masked_name
+from ..checks.compliance import target_for
+from . import charts
+from .data import RunData, check_meta
+
+ID_COLS = {"person_id", "holder_id", "account_holder_id", "guardian_id", "cadre_id"}
+NAME_COLS = {"name", "account_holder_name"}
+ACCOUNT_COLS = {"account_no", "bank_account"}
+STATUS_ZH = {"flagged": "发现疑点", "clear": "未发现", "skipped": "未执行", "error": "出错", "info": "信息"}
+SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低", "info": "信息"}
+FAMILY_ZH = {"reconciliation": "对账", "compliance": "合规", "eligibility": "资格", "statistics": "统计分析"}
+COL_ZH = {"payment_id": "流水号", "person_id": "身份证号", "name": "姓名", "item_code": "项目编码", "period": "所属期",
+          "amount": "金额", "amount_fen": "涉及金额", "pay_date": "发放日期", "account_no": "收款账号",
+          "holder_id": "账户持有人", "problem": "问题", "expected": "应发金额", "reason": "原因", "key": "键",
+          "death_date": "死亡日期", "days_late": "延迟天数", "card_status": "卡状态", "age": "年龄",
+          "employer": "工作单位", "channel": "渠道", "masked_id": "身份证号（脱敏）", "fee": "手续费",
+          "community": "社区村", "position": "职务", "cadre_id": "干部身份证号", "z": "稳健Z值", "mad": "MAD",
+          "p_value": "p值", "n": "笔数", "count": "笔数"}
+COL_ZH.update({"disbursed": "拨付代发银行", "credited": "银行入账", "returned": "退回", "difference": "差额",
+               "idle_since": "闲置起始日", "idle_amount": "闲置金额", "bank_account": "银行入账账号",
+               "approved_amount": "核定金额", "max_amount": "上限", "amount_paid": "实发金额",
+               "amount_disclosed": "公示金额", "reissued_on": "补发日期", "credited_amount": "入账金额",
+               "accounts": "账户数", "people": "人数", "households": "户数", "share": "社保卡占比", "target": "目标",
+               "total": "成功发放金额", "card": "社保卡发放金额", "first_paid": "首次发放日", "lines": "笔数",
+               "published_date": "公开日期", "policy_effective_date": "实施日期", "days": "天数",
+               "item_name": "项目名称", "tables": "所在数据表", "min_age": "年龄下限", "max_age": "年龄上限",
+               "start_date": "起始日期", "end_date": "终止日期", "items": "项目", "codes": "项目", "districts": "区县",
+               "exclusive_group": "互斥组", "median_count": "中位笔数", "median_amount": "中位金额"})
+
+# What each catalogue check tests, in the report's language (a notebook's own check shows its description).
+WHAT_ZH = {
+    "RC01": "按项目核对：拨付代发银行的资金是否等于银行成功入账加退回资金；下达资金在 idle_days 天后仍未拨付的视为闲置。",
+    "RC02": "平台标记为成功的发放，银行回盘无入账、入账失败、入账金额不同或入账账号不同。",
+    "RC03": "成功发放的人员、项目和所属期没有对应的审批（名单外发放、审批终止后仍发放）。",
+    "RC04": "已审批的人员、项目和所属期没有成功发放（仅判断在数据最后发放日之前已结束的所属期）。",
+    "RC05": "成功发放金额高于或低于核定金额（无审批时对照补贴标准），或超过项目上限。",
+    "RC06": "公示名单与实际发放按项目、所属期、脱敏身份证号和脱敏姓名双向核对：公示未发、发放未公示、金额不符。",
+    "RC07": "发放失败的记录在 reissue_days 天内没有成功补发（沿补发链追踪）。",
+    "CP01": "纳入一卡通的项目，通过社保卡发放的金额占比低于当年目标（2021年70%、2022年90%、2023年起100%）。",
+    "CP02": "纳入一卡通的项目通过社保卡以外的渠道（其他银行卡、存折、现金）发放。",
+    "CP03": "发放的项目不在公开的政策清单中，或在清单公开之前已发放。",
+    "CP04": "政策清单调整在政策实施后超过 publish_days 个自然日才公开。",
+    "CP05": "个人补贴发入非本人账户，且该时点没有有效的代管代持（监护）登记。",
+    "CP06": "家庭补贴未发入户主（或登记监护人）的账户。",
+    "CP07": "同一人全年成功发放进入两个及以上账户（本人旧卡挂失或注销后换发新卡不算）。",
+    "CP08": "同一账户收到 min_people 名及以上既非同一户、也无代管登记人员的补贴。",
+    "CP09": "代发银行在入账时收取手续费。",
+    "CP10": "成功发放日期晚于所属期结束后 grace_days 天（滞留延压）。",
+    "CP11": "发放时社保卡处于未激活、挂失、注销或未制卡状态，却入账成功。",
+    "CP12": "身份证号码校验码错误、出生日期不可能或地区代码不存在。",
+    "EL01": "死亡月份之后的所属期仍有成功发放（死亡当月不算）。",
+    "EL02": "困难救助类项目发放给该所属期内在职的财政供养人员。",
+    "EL03": "补贴对象与本社区（村）干部同户，列出供复核（优亲厚友）。",
+    "EL04": "同一人、同一项目、同一所属期成功发放多次（保留最早一笔；失败后的补发不算重复）。",
+    "EL05": "同一人同一所属期享受同一互斥组内的两个项目。",
+    "EL06": "按身份证号计算的所属期首日年龄不符合项目的年龄上下限。",
+    "EL07": "同一人、同一项目、同一所属期在两个区县均获发放（省市级多区县运行）。",
+    "ST01": "非固定标准项目的金额首位数字分布与 Benford 定律的偏离（MAD，Nigrini 区间；报告卡方 p 值）；笔数不足 min_n 或 p95/p5 小于 min_span 的项目不适用。",
+    "ST02": "非固定标准项目中，同项目同所属期内稳健 Z 值（中位数与 MAD，默认取对数）超过 z 的单笔金额。",
+    "ST03": "按月（季）发放的项目中，某所属期的笔数或金额偏离该项目中位水平超过 ratio。",
+    "ST04": "以金额为单位的系统抽样（按区划、年度和种子可重现），供现场核实；仅作信息，不是疑点。",
+}
+
+MONEY_COLS = {"amount", "amount_fen", "expected", "fee", "credited", "credited_amount", "approved_amount",
+              "amount_paid", "amount_disclosed", "max_amount", "median_amount", "disbursed", "returned",
+              "difference", "idle_amount", "total", "card"}
+
+_ID_RE = re.compile(r"^[0-9]{6}[0-9*]{8}[0-9]{3}[0-9Xx*]$|^[0-9]{15,17}[0-9Xx]$")
+_ACC_RE = re.compile(r"^[0-9]{12,}$")
+
+
+def yuan(fen) -> str:
+    if fen is None or (isinstance(fen, float) and pd.isna(fen)) or fen is pd.NA:
+        return ""
+    fen = int(fen)
+    return f"{'-' if fen < 0 else ''}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+
+
+def mask_text(value) -> str:
+    """Mask any identity number or account number inside a key such as person_id|item_code|period."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    parts = str(value).split("|")
+    out = []
+    for p in parts:
+        if _ID_RE.match(p):
+            out.append(masked_id(p))
+        elif _ACC_RE.match(p):
+            out.append(masked_account(p))
+        else:
+            out.append(p)
+    return "|".join(out)
+
+
+def masked_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=df.index)
+    for c in df.columns:
+        if c.startswith("_"):
+            continue
+        s = df[c]
+        if c in ID_COLS:
+            out[c] = s.map(masked_id)
+        elif c in NAME_COLS:
+            out[c] = s.map(masked_name)
+        elif c in ACCOUNT_COLS:
+            out[c] = s.map(masked_account)
+        elif c in MONEY_COLS:
+            out[c] = s.map(yuan)
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            out[c] = s.dt.strftime("%Y-%m-%d").fillna("")
+        else:
+            out[c] = s.map(mask_text)
+    return out
+
+
+def table(df: pd.DataFrame, limit: int | None = None, css: str = "data") -> str:
+    """An HTML table with every header and cell escaped."""
+    shown = df if limit is None else df.head(limit)
+    head = "".join(f"<th>{escape(str(COL_ZH.get(c, c)))}</th>" for c in shown.columns)
+    body = "".join("<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+                   for row in shown.itertuples(index=False))
+    more = f'<p class="note">仅显示前 {limit} 条，共 {len(df)} 条；全部记录见 workpaper.xlsx（内部资料）。</p>' \
+        if limit is not None and len(df) > limit else ""
+    return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+
+
+def scope(d: RunData) -> str:
+    m = d.meta
+    f = d.findings
+    files = pd.DataFrame(d.files)[["table", "path", "bytes", "sha256"]] if d.files else pd.DataFrame()
+    rows = pd.DataFrame([{"table": t, "rows_read": r, "rows_loaded": l} for t, (r, l) in sorted(d.rows.items())])
+    q = d.quarantine
+    html = [f"<p>被审计单位：<b>{escape(str(m.get('district_name', '')))}</b>（区划代码 {escape(str(m['district_code']))}），"
+            f"审计年度 {escape(str(m['year']))} 年。数据由 {escape(str(m.get('prepared_by', '')))} 提供。</p>"]
+    html.append("<h3>输入文件</h3>" + table(files.rename(columns={"table": "数据表", "path": "文件", "bytes": "字节",
+                                                               "sha256": "SHA-256"})))
+    html.append("<h3>读取情况</h3>" + table(rows.rename(columns={"table": "数据表", "rows_read": "读取行数",
+                                                              "rows_loaded": "载入行数"})))
+    if len(q):
+        qq = q[["table", "file", "row", "column", "value", "reason"]].copy()
+        qq["value"] = qq["value"].map(mask_text)
+        html.append(f"<h3>数据质量</h3><p>{len(q)} 个单元格不符合读取规则，所在行已隔离（未删除），列示如下：</p>"
+                    + table(qq.rename(columns={"table": "数据表", "file": "文件", "row": "Excel行号", "column": "列",
+                                               "value": "值", "reason": "原因"}), limit=50))
+    else:
+        html.append("<h3>数据质量</h3><p>全部行均通过读取规则，无隔离行。</p>")
+    _ = f
+    return "\n".join(html)
+
+
+def overall(d: RunData) -> str:
+    o = d.overview
+    per = o["per_item"]
+    year = int(d.meta["year"])
+    target = target_for(year, {2021: 0.70, 2022: 0.90, 2023: 1.00})
+    html = [f"<p>全年成功发放 {o['success_lines']:,} 笔、{yuan(o['amount_fen'])} 元，"
+            f"涉及补贴对象 {o['beneficiaries']:,} 人；发放失败 {o['failed_lines']:,} 笔。</p>"]
+    t = per[["item_code", "item_name", "lines", "people", "amount_fen", "card_share"]].copy()
+    t["amount_fen"] = t["amount_fen"].map(yuan)
+    t["card_share"] = (t["card_share"] * 100).round(2).astype(str) + "%"
+    html.append(table(t.rename(columns={"item_code": "项目编码", "item_name": "项目名称", "lines": "笔数",
+                                        "people": "人数", "amount_fen": "金额（元）", "card_share": "社保卡发放占比"})))
+    top = per.sort_values("amount_fen", ascending=False).head(15)
+    html.append(charts.bars([f"{c} {n}" for c, n in zip(top["item_code"], top["item_name"])],
+                            [v / 100 for v in top["amount_fen"]], title="各项目发放金额（元）"))
+    if target is not None:
+        html.append(charts.bars(list(per["item_code"] + " " + per["item_name"]), list(per["card_share"] * 100),
+                                title=f"社保卡发放占比（%），{year}年目标 {float(target) * 100:.0f}%", unit="%",
+                                target=float(target) * 100, target_label=f"目标 {float(target) * 100:.0f}%"))
+    mon = o["monthly"]
+    html.append(charts.lines(list(mon["period"]), {"发放金额（万元）": [v / 1e6 for v in mon["amount_fen"]]},
+                             title="月度发放趋势（按所属期）"))
+    holding = o["card_holding"] * 100
+    html.append(f"<p>补贴对象持有正常状态社保卡的比例为 <b>{holding:.2f}%</b>，"
+                f"{'达到' if holding >= 95 else '未达到'}泰山区方案“居民社保卡持卡率达到95%以上”的目标。</p>")
+    return "\n".join(html)
+
+
+def summary(d: RunData) -> str:
+    rows = []
+    for c in d.findings["checks"]:
+        rows.append({"编号": c["id"], "检查": c["title"], "类别": FAMILY_ZH.get(c["family"], c["family"]),
+                     "风险等级": SEVERITY_ZH.get(c["severity"], c["severity"]),
+                     "结果": STATUS_ZH.get(c["status"], c["status"]), "疑点数": c["count"],
+                     "涉及金额（元）": yuan(c["amount_fen"]) if c["amount_fen"] else ""})
+    flagged = [c for c in d.findings["checks"] if c["status"] == "flagged"]
+    high = [c for c in flagged if c["severity"] == "high"]
+    return (f"<p>共执行 {len(d.findings['checks'])} 项检查，{len(flagged)} 项发现疑点，其中高风险 {len(high)} 项。</p>"
+            + table(pd.DataFrame(rows), css="data summary"))
+
+
+def check_section(d: RunData, c: dict, limit: int = 20) -> str:
+    meta = check_meta(c["id"])
+    html = [f'<section class="check" id="check-{escape(c["id"])}">',
+            f"<h3>{escape(c['id'])} {escape(c['title'])}</h3>",
+            f"<p class=\"meta\">类别：{escape(FAMILY_ZH.get(c['family'], c['family']))}；风险等级："
+            f"{escape(SEVERITY_ZH.get(c['severity'], c['severity']))}；记录键：{escape(c['key'])}</p>"]
+    if meta is not None:
+        html.append(f"<p><b>检查内容：</b>{escape(WHAT_ZH.get(c['id'], meta.description))}</p>")
+        html.append(f"<p><b>政策依据：</b>{escape(meta.basis)}</p>")
+        params = d.findings["parameters"].get(c["id"])
+        if params:
+            html.append(f"<p><b>参数：</b>{escape(str(params))}</p>")
+    status = STATUS_ZH.get(c["status"], c["status"])
+    amount = f"，涉及金额 {yuan(c['amount_fen'])} 元" if c["amount_fen"] else ""
+    html.append(f"<p><b>结果：</b>{escape(status)}，{c['count']} 条{amount}。"
+                + (f"（{escape(str(c['reason']))}）" if c["reason"] else "") + "</p>")
+    ev = d.evidence.get(c["id"])
+    if ev is not None and len(ev):
+        shown = masked_frame(ev.drop(columns=[x for x in ev.columns if x in ("key",)], errors="ignore"))
+        html.append(table(shown, limit=limit))
+        chart = _chart_for(d, c, ev)
+        if chart:
+            html.append(chart)
+    html.append("</section>")
+    return "\n".join(html)
+
+
+def _chart_for(d: RunData, c: dict, ev: pd.DataFrame) -> str:
+    if c["id"] == "ST01":
+        m = d.findings["checks"]
+        st = next(x for x in m if x["id"] == "ST01")["metrics"]
+        for item, v in st.items():
+            if v.get("applicable") and v.get("first_digits"):
+                import numpy as np
+                n = sum(v["first_digits"])
+                return charts.lines([str(i) for i in range(1, 10)],
+                                    {"实际": [x / n for x in v["first_digits"]],
+                                     "Benford": list(np.log10(1 + 1 / np.arange(1, 10)))},
+                                    title=f"{item} 首位数字分布")
+    if c["id"] == "ST03":
+        per = d.findings["checks"]
+        st = next(x for x in per if x["id"] == "ST03")
+        hi = {k.split("|")[1] for k in st["records"]}
+        items = sorted({k.split("|")[0] for k in st["records"]})
+        _ = items
+        mon = d.overview["monthly"]
+        return charts.lines(list(mon["period"]), {"笔数": list(mon["lines"])}, title="月度笔数（红点为异常月份）",
+                            highlight=hi)
+    if "item_code" in ev.columns and "amount_fen" in ev.columns and len(ev) > 1:
+        g = ev.groupby("item_code")["amount_fen"].sum().sort_values(ascending=False).head(10)
+        return charts.bars(list(g.index), [v / 100 for v in g.values], title="按项目的涉及金额（元）")
+    return ""
+
+
+def checks(d: RunData) -> str:
+    return "\n".join(check_section(d, c) for c in d.findings["checks"] if c["status"] in ("flagged", "info", "clear",
+                                                                                         "error"))
+
+
+def skipped(d: RunData) -> str:
+    rows = [{"编号": c["id"], "检查": c["title"], "原因": c["reason"] or ""} for c in d.findings["checks"]
+            if c["status"] == "skipped"]
+    if not rows:
+        return "<p>全部检查均已执行。</p>"
+    return ("<p>以下检查因所需数据未提供或不适用而未执行（不等于“未发现问题”）：</p>" + table(pd.DataFrame(rows)))
+
+
+def appendix(d: RunData, run: dict) -> str:
+    import platform
+
+    from .. import __version__
+
+    params = d.findings["parameters"]
+    prow = pd.DataFrame([{"检查": k, "参数": str(v)} for k, v in sorted(params.items())])
+    env = {"Python": platform.python_version(), "audit_lib": __version__}
+    for mod in ("pandas", "pyarrow", "duckdb", "scipy", "papermill", "nbconvert", "cryptography"):
+        try:
+            env[mod] = __import__(mod).__version__
+        except Exception:
+            pass
+    erow = pd.DataFrame([{"组件": k, "版本": v} for k, v in env.items()])
+    demo = run.get("signer") == "DEMO"
+    info = pd.DataFrame([
+        {"项目": "运行编号 run id", "值": run.get("run_id") or "（交互运行，未归档）"},
+        {"项目": "发现清单摘要 findings digest", "值": d.findings["digest"]},
+        {"项目": "签名人 signer", "值": (run.get("signer") or "（未签名）") + ("（演示密钥 DEMO，不具证明效力）" if demo else "")},
+        {"项目": "签名密钥 key id", "值": run.get("signer_keyid") or ""},
+        {"项目": "替代的运行 supersedes", "值": run.get("supersedes") or ""},
+    ])
+    how = ("<p>核验方法：在运行目录执行 <code>audit verify RUN_DIR</code>，核对签名（DSSE 信封，Ed25519，"
+           "in-toto Statement v1）及每个文件的 SHA-256；执行 <code>audit reproduce RUN_DIR</code> 可按记录的输入和参数"
+           "重新计算并比对发现清单摘要。findings.json 的摘要可按 outputs.md 的规则独立复算。</p>")
+    return ("<h3>运行信息</h3>" + table(info) + "<h3>参数</h3>" + table(prow) + "<h3>环境</h3>" + table(erow) + how)

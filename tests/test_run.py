@@ -1,0 +1,236 @@
+"""audit run end to end on a small synthetic package: report, workpaper, signature, verify, reproduce, archive."""
+import base64
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from audit_lib import archive, runner
+from audit_lib.errors import AuditError
+from audit_lib.provenance import keys
+from audit_lib.provenance.verify import reproduce, verify
+from audit_lib.synth import make_package
+
+EVIL = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    base = tmp_path_factory.mktemp("run")
+    old = os.environ.get("AUDIT_CONFIG_DIR")
+    os.environ["AUDIT_CONFIG_DIR"] = str(base / "config")
+    key, kid = keys.keygen("审计组甲")
+    pkg = base / "pkg"
+    make_package(pkg, lines=2500, seed=17)
+    # A recipient whose name is a script, on a flagged line (CP02 plants are flagged).
+    pay = pd.read_csv(pkg / "payments.csv", dtype=str, keep_default_na=False)
+    truth = json.loads((pkg / "truth.json").read_text(encoding="utf-8"))["checks"]
+    evil_pid = pay.loc[pay["payment_id"] == truth["CP02"][0], "person_id"].iloc[0]
+    pay.loc[pay["person_id"] == evil_pid, "name"] = EVIL
+    pay.loc[pay.index[0], "fail_reason"] = "=HYPERLINK(\"http://x\")"
+    pay.to_csv(pkg / "payments.csv", index=False)
+    items = pd.read_csv(pkg / "policy_items.csv", dtype=str, keep_default_na=False)
+    items.loc[items["item_code"] == "MZ001", "item_name"] = "最低生活保障" + EVIL
+    items.to_csv(pkg / "policy_items.csv", index=False)
+    root = base / "archive"
+    folder = runner.run(str(pkg), archive_root=str(root), key_path=str(key))
+    yield {"base": base, "pkg": pkg, "root": root, "run": folder, "key": key, "kid": kid, "evil_pid": evil_pid}
+    if old is None:
+        os.environ.pop("AUDIT_CONFIG_DIR", None)
+    else:
+        os.environ["AUDIT_CONFIG_DIR"] = old
+
+
+def test_run_folder_has_the_contracted_files_read_only(env):
+    run = env["run"]
+    assert sorted(p.name for p in run.iterdir()) == sorted(
+        ["report.html", "notebook.ipynb", "findings.json", "workpaper.xlsx", "attestation.dsse.json", "signer.pub.pem"])
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}", run.name)
+    doc = json.loads((run / "findings.json").read_text(encoding="utf-8"))
+    assert run.name.endswith(doc["digest"].split(":")[1][:8])
+    assert run.parent == env["root"] / "2023" / "120104"
+    for p in run.iterdir():
+        assert not (p.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def test_report_is_self_contained_masked_and_escaped(env):
+    html = (env["run"] / "report.html").read_text(encoding="utf-8")
+    # No external reference of any kind; no script at all.
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<script" not in html.lower() and "@import" not in html and "url(" not in html
+    assert "最低生活保障&lt;script&gt;alert(1)&lt;/script&gt;" in html   # data shown as text, never run
+    assert "&lt;*" in html                                 # the script-named person, masked and escaped
+    for pid in pd.read_csv(env["pkg"] / "payments.csv", dtype=str)["person_id"].unique():
+        assert pid not in html
+    for acc in pd.read_csv(env["pkg"] / "payments.csv", dtype=str)["account_no"].unique()[:500]:
+        assert acc not in html
+    doc = json.loads((env["run"] / "findings.json").read_text(encoding="utf-8"))
+    assert doc["digest"] in html
+    for title in ("审计概况", "总体情况", "发现汇总", "各项检查", "未执行检查", "附录"):
+        assert title in html
+    assert "EL01 死亡后仍发放" in html and "政策依据" in html
+
+
+def test_report_shows_no_full_names_of_flagged_people(env):
+    html = (env["run"] / "report.html").read_text(encoding="utf-8")
+    pay = pd.read_csv(env["pkg"] / "payments.csv", dtype=str)
+    doc = json.loads((env["run"] / "findings.json").read_text(encoding="utf-8"))
+    flagged = {k for c in doc["checks"] if c["key"] == "payment_id" and c["status"] == "flagged" for k in c["records"]}
+    names = set(pay.loc[pay["payment_id"].isin(flagged), "name"]) - {EVIL}
+    assert names and not [n for n in names if len(n) >= 2 and n in html]
+
+
+def test_workpaper_full_records_with_formulas_as_text(env):
+    wb = openpyxl.load_workbook(env["run"] / "workpaper.xlsx")
+    doc = json.loads((env["run"] / "findings.json").read_text(encoding="utf-8"))
+    flagged = [c["id"] for c in doc["checks"] if c["status"] == "flagged"]
+    assert set(flagged) <= set(wb.sheetnames)
+    assert "内部资料" in wb["汇总"]["A1"].value
+    cp02 = wb["CP02"]
+    header = [c.value for c in cp02[2]]
+    pids = [r[header.index("person_id")] for r in cp02.iter_rows(min_row=3, values_only=True)]
+    assert env["evil_pid"] in pids                         # full values belong in the workpaper
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f"
+
+
+def _copy(run, dest):
+    shutil.copytree(run, dest)
+    for p in [dest, *dest.iterdir()]:
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    return dest
+
+
+def test_verify_ok_and_names_a_flipped_byte_in_any_file(env, tmp_path):
+    problems, st = verify(env["run"])
+    assert problems == [] and st["predicate"]["signer"]["keyid"] == env["kid"]
+    for name in ("report.html", "notebook.ipynb", "findings.json", "workpaper.xlsx"):
+        d = _copy(env["run"], tmp_path / name)
+        data = bytearray((d / name).read_bytes())
+        data[len(data) // 2] ^= 0x01
+        (d / name).write_bytes(bytes(data))
+        problems, _ = verify(d)
+        assert problems == [f"changed: {name}"]
+    d = _copy(env["run"], tmp_path / "extra")
+    (d / "notes.txt").write_text("x")
+    (d / "workpaper.xlsx").unlink()
+    assert verify(d)[0] == ["missing: workpaper.xlsx", "extra: notes.txt"]
+
+
+def test_verify_refuses_untrusted_signer_and_bad_signature(env, tmp_path):
+    empty = tmp_path / "trusted"
+    empty.mkdir()
+    problems, _ = verify(env["run"], trusted=empty)
+    assert len(problems) == 1 and problems[0].startswith("untrusted signer")
+    r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "verify", str(env["run"]), "--trusted-keys",
+                        str(empty)], capture_output=True, text=True, env=dict(os.environ))
+    assert r.returncode == 3 and "untrusted" in r.stdout
+    d = _copy(env["run"], tmp_path / "sig")
+    e = json.loads((d / "attestation.dsse.json").read_text())
+    payload = json.loads(base64.b64decode(e["payload"]))
+    payload["predicate"]["findings_digest"] = "sha256:" + "0" * 64
+    e["payload"] = base64.b64encode(json.dumps(payload).encode()).decode()
+    (d / "attestation.dsse.json").write_text(json.dumps(e))
+    r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "verify", str(d)], capture_output=True, text=True,
+                       env=dict(os.environ))
+    assert r.returncode == 3 and "does not verify" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_envelope_verifies_in_securesystemslib(env):
+    from cryptography.hazmat.primitives import serialization
+    from securesystemslib.dsse import Envelope
+    from securesystemslib.signer import SSlibKey
+
+    e = json.loads((env["run"] / "attestation.dsse.json").read_text())
+    pub = serialization.load_pem_public_key((env["run"] / "signer.pub.pem").read_bytes())
+    key = SSlibKey.from_crypto(pub, keyid=env["kid"])
+    accepted = Envelope.from_dict(e).verify([key], 1)
+    assert list(accepted) == [env["kid"]]
+    st = json.loads(base64.b64decode(e["payload"]))
+    assert st["_type"] == "https://in-toto.io/Statement/v1"
+    assert {s["name"] for s in st["subject"]} == {"report.html", "notebook.ipynb", "findings.json", "workpaper.xlsx"}
+    p = st["predicate"]
+    assert p["findings_digest"].startswith("sha256:") and p["package"]["files"] and p["environment"]["python"]
+    assert p["code"]["notebook_sha256"] and p["signer"]["name"] == "审计组甲"
+
+
+def test_reproduce_and_which_input_changed(env, tmp_path):
+    problems, _ = reproduce(env["run"])
+    assert problems == []
+    moved = tmp_path / "pkg"
+    shutil.copytree(env["pkg"], moved)
+    with open(moved / "cards.csv", "a", encoding="utf-8") as f:
+        f.write("\n")
+    problems, _ = reproduce(env["run"], moved)
+    assert problems == ["input changed: cards.csv (sha256 differs from the recorded one)"]
+    r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "reproduce", str(env["run"]), "--package",
+                        str(moved)], capture_output=True, text=True, env=dict(os.environ))
+    assert r.returncode == 3 and "cards.csv" in r.stdout
+
+
+def test_keys(env):
+    st = env["key"].stat()
+    assert stat.S_IMODE(st.st_mode) == 0o600
+    assert env["key"].parent == Path(os.environ["AUDIT_CONFIG_DIR"]) / "keys"
+    import hashlib
+    from cryptography.hazmat.primitives import serialization
+    pub = serialization.load_pem_public_key((env["run"] / "signer.pub.pem").read_bytes())
+    der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert hashlib.sha256(der).hexdigest() == env["kid"] and env["kid"] in keys.trusted_ids()
+    with pytest.raises(AuditError):
+        keys.keygen("审计组甲")
+
+
+def test_interrupted_run_leaves_nothing(env, monkeypatch):
+    from audit_lib.report import render
+
+    before = sorted(p.name for p in (env["root"] / "2023" / "120104").iterdir())
+
+    def boom(*a, **k):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(render, "to_html", boom)
+    with pytest.raises(RuntimeError):
+        runner.run(str(env["pkg"]), archive_root=str(env["root"]), key_path=str(env["key"]))
+    assert sorted(p.name for p in (env["root"] / "2023" / "120104").iterdir()) == before
+    leftovers = [p for p in (env["root"] / ".tmp").iterdir() if p.name != "reserved"]
+    assert leftovers == [] and list((env["root"] / ".tmp" / "reserved").iterdir()) == []
+
+
+def test_concurrent_runs_both_land_and_name_what_they_supersede(env):
+    first = env["run"].name
+    out, errors = [], []
+
+    def go():
+        try:
+            out.append(runner.run(str(env["pkg"]), archive_root=str(env["root"]), key_path=str(env["key"])))
+        except Exception as e:      # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(out) == 2 and out[0] != out[1]
+    runs = archive.runs_of(env["root"], 2023, "120104")
+    assert set(out) <= set(runs) and len(runs) == 3
+    for r in out:
+        assert verify(r)[0] == []
+        assert archive.statement_of(r)["predicate"]["supersedes"] == first or \
+            archive.statement_of(r)["predicate"]["supersedes"] in {o.name for o in out}
+    listed = archive.listing(env["root"])
+    assert {r["run_id"] for r in listed} == {p.name for p in runs}
+    (env["root"] / "index.sqlite").unlink()
+    assert archive.reindex(env["root"]) == 3
