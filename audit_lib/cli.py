@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from .errors import AuditError
@@ -90,6 +91,41 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _batch_one(job):
+    item, archive_root, key = job
+    from .runner import run
+
+    t = time.perf_counter()
+    try:
+        folder = run(item, archive_root=archive_root, key_path=key)
+        return item, "ok", str(folder), time.perf_counter() - t
+    except AuditError as e:
+        return item, "failed", str(e), time.perf_counter() - t
+    except Exception as e:  # one district's failure never stops the others
+        return item, "failed", f"{type(e).__name__}: {e}", time.perf_counter() - t
+
+
+def _cmd_batch(args) -> int:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    jobs = [(i, args.archive, args.key) for i in args.items]
+    results = []
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = [pool.submit(_batch_one, j) for j in jobs]
+        for k, f in enumerate(as_completed(futures), 1):
+            item, status, detail, secs = f.result()
+            results.append((item, status, detail, secs))
+            bar = "#" * int(30 * k / len(jobs))
+            print(f"[{bar:<30s}] {k}/{len(jobs)}  {status:6s} {item}", file=sys.stderr, flush=True)
+    results.sort()
+    print(f"{'status':7s} {'seconds':>8s}  item  ->  run folder or error")
+    for item, status, detail, secs in results:
+        print(f"{status:7s} {secs:8.1f}  {item}  ->  {detail}")
+    failed = sum(1 for r in results if r[1] != "ok")
+    print(f"{len(results) - failed} done, {failed} failed")
+    return 1 if failed else 0
+
+
 def _cmd_keygen(args) -> int:
     from .provenance import keys
 
@@ -162,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--archive")
     r.add_argument("--key")
     r.set_defaults(func=_cmd_run)
+
+    b = sub.add_parser("batch", help="run many districts at once; one failure does not stop the rest")
+    b.add_argument("items", nargs="+", metavar="DIR|PARAMS.yaml")
+    b.add_argument("--jobs", type=int, default=2)
+    b.add_argument("--archive")
+    b.add_argument("--key")
+    b.set_defaults(func=_cmd_batch)
 
     k = sub.add_parser("keygen", help="make an Ed25519 signing key and trust its public key")
     k.add_argument("--signer", required=True)

@@ -78,10 +78,7 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.timezone.utc)
     package, params, params_file = resolve(target, params_path)
-    root = Path(archive_root or params.get("archive") or project_root() / "reports")
-    if not Path(root).is_absolute() and params_file and not archive_root and params.get("archive"):
-        root = Path(params_file).parent / root
-    root = root.resolve()
+    root = Path(archive_root or params.get("archive") or project_root() / "reports").resolve()
     key, signer = keys.load_private(Path(key_path or params.get("key") or default_key()))
     kid = keys.key_id(key.public_key())
 

@@ -234,3 +234,48 @@ def test_concurrent_runs_both_land_and_name_what_they_supersede(env):
     assert {r["run_id"] for r in listed} == {p.name for p in runs}
     (env["root"] / "index.sqlite").unlink()
     assert archive.reindex(env["root"]) == 3
+
+
+def test_audit_demo_end_to_end(tmp_path):
+    """The README's first command: sample packages, DEMO key, a signed archived run; last line the folder."""
+    env = dict(os.environ, AUDIT_CONFIG_DIR=str(tmp_path / "cfg"))
+    r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "demo", "--archive", str(tmp_path / "arch")],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    folder = Path(r.stdout.strip().splitlines()[-1])
+    assert folder.parent.parent.parent == tmp_path / "arch" and (folder / "report.html").exists()
+    assert "演示 DEMO" in (folder / "report.html").read_text(encoding="utf-8")
+    v = subprocess.run([sys.executable, "-m", "audit_lib.cli", "verify", str(folder)], capture_output=True,
+                       text=True, env=env)
+    assert v.returncode == 0 and v.stdout.strip().endswith("verified")
+    listing = subprocess.run([sys.executable, "-m", "audit_lib.cli", "archive", "list", "--archive",
+                              str(tmp_path / "arch")], capture_output=True, text=True, env=env)
+    assert folder.name in listing.stdout
+
+
+def test_run_from_a_params_file_with_relative_paths(env, tmp_path):
+    pf = tmp_path / "params" / "2023" / "120104.yaml"
+    pf.parent.mkdir(parents=True)
+    shutil.copytree(env["pkg"], tmp_path / "data")
+    pf.write_text('district_code: "120104"\nyear: 2023\ndata: ../../data\narchive: ../../arch\n'
+                  "checks: [RC03, CP10]\nparameters:\n  CP10: {grace_days: 10}\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "run", str(pf), "--key", str(env["key"])],
+                       capture_output=True, text=True, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr
+    folder = Path(r.stdout.strip().splitlines()[-1])
+    assert folder.parent == (tmp_path / "arch" / "2023" / "120104").resolve()
+    doc = json.loads((folder / "findings.json").read_text(encoding="utf-8"))
+    assert [c["id"] for c in doc["checks"]] == ["RC03", "CP10"] and doc["parameters"] == {"CP10": {"grace_days": 10}}
+    assert reproduce(folder)[0] == []
+
+
+def test_batch_one_failure_does_not_stop_the_rest(env, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(env["pkg"], broken)
+    (broken / "payments.csv").unlink()
+    r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "batch", str(env["pkg"]), str(broken), "--jobs", "2",
+                        "--archive", str(tmp_path / "arch"), "--key", str(env["key"])],
+                       capture_output=True, text=True, env=dict(os.environ))
+    assert r.returncode == 1
+    assert "1 done, 1 failed" in r.stdout and "payments" in r.stdout
+    assert len(archive.runs_of(tmp_path / "arch", 2023, "120104")) == 1

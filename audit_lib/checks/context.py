@@ -50,7 +50,7 @@ def lookup(s: pd.Series, keys, values, default=None) -> pd.Series:
         return out
     taken = vv.take(np.where(hit, idx, 0)).reset_index(drop=True)
     taken.index = s.index
-    return taken.where(hit, default) if default is not None or not hit.all() else taken
+    return taken if hit.all() else taken.where(hit, default)
 
 
 def month_index(period: pd.Series) -> pd.Series:
@@ -119,13 +119,27 @@ class Context:
         freq = self.item_attr(p["item_code"], "frequency", "monthly").astype(object)
         p["frequency"] = freq
         # The item's attributes each check needs, looked up once (items not on the list: personal, monthly).
-        p["listed"] = isin(p["item_code"], self.items.index.to_series())
-        p["unit"] = self.item_attr(p["item_code"], "unit", "person").astype(object)
+        it = self.items
+        idx = pc.index_in(_arrow(p["item_code"]), value_set=pa.array(it.index.astype(str), type=pa.string()))
+        idx = np.nan_to_num(np.asarray(idx.to_numpy(zero_copy_only=False), dtype=float), nan=-1).astype(np.int64)
+        listed = idx >= 0
+        take = np.where(listed, idx, 0)
+        p["listed"] = listed
+
+        def attr(col, default=None):
+            vals = it[col].reset_index(drop=True)
+            out = vals.take(take).reset_index(drop=True) if len(it) else pd.Series([None] * len(p))
+            out.index = p.index
+            if not listed.all():
+                out = out.where(listed, None)
+            return out.fillna(default) if default is not None and out.isna().any() else out
+
+        p["unit"] = attr("unit", "person").astype(object)
         for col in ("in_one_card", "means_tested"):
-            p[col] = self.item_attr(p["item_code"], col).fillna(False).astype(bool)
+            p[col] = attr(col, False).astype(bool)
         for col in ("standard_amount", "max_amount", "min_age", "max_age"):
-            p[col] = pd.array(self.item_attr(p["item_code"], col), dtype="Int64")
-        p["exclusive_group"] = self.item_attr(p["item_code"], "exclusive_group")
+            p[col] = pd.array(attr(col), dtype="Int64")
+        p["exclusive_group"] = attr("exclusive_group")
         p["m0"] = month_index(p["period"])
         span = np.select([freq == "quarterly", freq == "annual"], [3, 12], 1)
         p["m1"] = p["m0"] + span - 1
@@ -215,16 +229,19 @@ class Context:
         """Successful lines against the approvals in force for their person, item and period (the approval's
         months overlap the period's), in DuckDB: ``unapproved`` lines with no such approval, and ``differs``,
         lines whose amount equals none of their approvals' amounts (with the nearest as ``expected``)."""
-        ok = self.ok[["payment_id", "person_id", "item_code", "m0", "m1", "amount"]]
+        ok = self.ok[["person_id", "item_code", "m0", "m1", "amount"]].assign(_i=np.arange(len(self.ok)))
         a = self.approvals[["person_id", "item_code", "a0", "a1", "approved_amount"]]
-        near = self.sql("""
-            select o.payment_id, min(abs(o.amount - a.approved_amount)) as diff,
+        self.sql("""
+            select o._i, min(abs(o.amount - a.approved_amount)) as diff,
                    arg_min(a.approved_amount, abs(o.amount - a.approved_amount)) as expected
             from ok o join a on o.person_id = a.person_id and o.item_code = a.item_code
                           and a.a0 <= o.m1 and a.a1 >= o.m0
-            group by o.payment_id""", ok=ok, a=a, view="near")
-        unapproved = self.sql("select payment_id from ok anti join near using (payment_id)", ok=ok)
-        differs = self.sql("select payment_id, diff, expected from near where diff > 0")
+            group by o._i""", ok=ok, a=a, view="near")
+        ids = self.ok["payment_id"].reset_index(drop=True)
+        un = self.sql("select _i from ok anti join near using (_i) order by _i", ok=ok)["_i"].to_numpy()
+        differs = self.sql("select _i, diff, expected from near where diff > 0 order by _i")
+        unapproved = pd.DataFrame({"payment_id": ids.take(un).to_numpy()})
+        differs.insert(0, "payment_id", ids.take(differs.pop("_i").to_numpy()).to_numpy())
         return {"unapproved": unapproved, "differs": differs}
 
     # ------------------------------------------------------------------ DuckDB for the heavy joins

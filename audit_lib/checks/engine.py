@@ -160,8 +160,9 @@ def read_params(path: str | Path | None) -> dict:
         raise ParamsError(f"{path}: expected a mapping")
     if "district_code" in doc:
         doc["district_code"] = str(doc["district_code"])
-    if doc.get("data"):
-        doc["data"] = str((path.parent / str(doc["data"])).resolve())
+    for name in ("data", "archive", "key"):
+        if doc.get(name):
+            doc[name] = str((path.parent / Path(str(doc[name])).expanduser()).resolve())
     params = doc.get("parameters") or {}
     if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
         raise ParamsError(f"{path}: 'parameters' must map check ids to their parameters")
