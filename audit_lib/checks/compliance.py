@@ -10,18 +10,10 @@ import pyarrow.compute as pc
 
 from ..package.identity import validate
 from . import basis as B
-from .context import Context, isin, lookup
-from .registry import Result, check
+from .context import Context, isin
+from .registry import Result, check, keyed as _keyed
 
 BAD_CARD = ("inactive", "lost", "cancelled", "not_issued")
-
-
-def _keyed(df: pd.DataFrame, key: str, amount: str | None = "amount") -> pd.DataFrame:
-    out = df.copy()
-    out["key"] = out[key].astype(str)
-    if amount:
-        out["amount_fen"] = out[amount].astype("int64")
-    return out
 
 
 def _unique(s: pd.Series) -> pd.Series:

@@ -7,15 +7,7 @@ import pandas as pd
 from ..package.identity import age_on, validate
 from . import basis as B
 from .context import Context, isin, lookup
-from .registry import Result, check
-
-
-def _keyed(df: pd.DataFrame, key: str, amount: str | None = "amount") -> pd.DataFrame:
-    out = df.copy()
-    out["key"] = out[key].astype(str)
-    if amount:
-        out["amount_fen"] = out[amount].astype("int64")
-    return out
+from .registry import Result, check, keyed as _keyed
 
 
 LINE = ["payment_id", "person_id", "name", "item_code", "period", "amount"]

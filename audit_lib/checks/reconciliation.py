@@ -5,18 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..package.identity import masked_ids, masked_names
 from . import basis as B
-from .context import Context, isin, lookup, month_start, month_text
-from .registry import Result, check
-
-
-def _keyed(df: pd.DataFrame, key: str, amount: str | None = "amount") -> pd.DataFrame:
-    out = df.copy()
-    out["key"] = out[key].astype(str)
-    if amount:
-        out["amount_fen"] = out[amount].astype("int64")
-    return out
+from .context import Context, isin, lookup, month_text
+from .registry import Result, check, keyed as _keyed
 
 
 @check("RC01", "资金拨付与发放不平衡", "reconciliation", "medium",

@@ -96,6 +96,15 @@ class Registry:
 REGISTRY = Registry()
 
 
+def keyed(df: pd.DataFrame, key: str, amount: str | None = "amount") -> pd.DataFrame:
+    """Flagged records with the ``key`` column from ``key`` and, where the records are money, ``amount_fen``."""
+    out = df.copy()
+    out["key"] = out[key].astype(str)
+    if amount:
+        out["amount_fen"] = out[amount].astype("int64")
+    return out
+
+
 def check(id: str, title: str, family: str, severity: str, needs=("payments",), key: str = "payment_id",
           params: dict | None = None, basis: str = "", description: str = "", multi: bool = False,
           registry: Registry | None = None, replace: bool = False):

@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from . import basis as B
-from .context import Context, isin, month_text
+from .context import Context, month_text
 from .registry import Result, check
 
 BENFORD = np.log10(1 + 1 / np.arange(1, 10))

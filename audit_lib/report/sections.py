@@ -136,7 +136,6 @@ def table(df: pd.DataFrame, limit: int | None = None, css: str = "data") -> str:
 
 def scope(d: RunData) -> str:
     m = d.meta
-    f = d.findings
     files = pd.DataFrame(d.files)[["table", "path", "bytes", "sha256"]] if d.files else pd.DataFrame()
     rows = pd.DataFrame([{"table": t, "rows_read": r, "rows_loaded": l} for t, (r, l) in sorted(d.rows.items())])
     q = d.quarantine
@@ -154,7 +153,6 @@ def scope(d: RunData) -> str:
                                                "value": "值", "reason": "原因"}), limit=50))
     else:
         html.append("<h3>数据质量</h3><p>全部行均通过读取规则，无隔离行。</p>")
-    _ = f
     return "\n".join(html)
 
 
@@ -242,8 +240,6 @@ def _chart_for(d: RunData, c: dict, ev: pd.DataFrame) -> str:
         per = d.findings["checks"]
         st = next(x for x in per if x["id"] == "ST03")
         hi = {k.split("|")[1] for k in st["records"]}
-        items = sorted({k.split("|")[0] for k in st["records"]})
-        _ = items
         mon = d.overview["monthly"]
         return charts.lines(list(mon["period"]), {"笔数": list(mon["lines"])}, title="月度笔数（红点为异常月份）",
                             highlight=hi)

@@ -276,7 +276,6 @@ class Generator:
 
     # ------------------------------------------------------------------ sizing
     def plan(self):
-        rng = self.rng
         w = np.array([it["weight"] for it in self.items], dtype=float)
         share = w / w.sum()
         per = []
@@ -303,7 +302,6 @@ class Generator:
         n_other = int(n_family * 0.08) + 30
         self.make_people(n_family, n_elder, n_cent, n_child, n_young, n_other)
         self._init_accounts()
-        _ = rng
 
     # ------------------------------------------------------------------ approvals
     def _pool(self, name):
