@@ -14,7 +14,7 @@ from .keys import key_id
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-PREDICATE_TYPE = "https://github.com/audit-workbench/run/v1"
+PREDICATE_TYPE = "urn:audit-workbench:run:v1"
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
