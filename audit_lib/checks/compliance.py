@@ -6,7 +6,6 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
 from ..package.identity import validate
 from . import basis as B
@@ -14,12 +13,6 @@ from .context import Context, isin
 from .registry import Result, check, keyed as _keyed
 
 BAD_CARD = ("inactive", "lost", "cancelled", "not_issued")
-
-
-def _unique(s: pd.Series) -> pd.Series:
-    from .context import _arrow
-
-    return pd.Series(pc.unique(_arrow(s).drop_null()).to_pandas(), dtype="str")
 
 
 def target_for(year: int, targets: dict) -> Fraction | None:
@@ -136,12 +129,14 @@ def cp07(t: Context):
     if use.empty:
         return use.assign(key=pd.Series(dtype=str))
     c = t.cards.dropna(subset=["account_no"])
-    own = set(zip(c["person_id"], c["account_no"]))
-    ended = c[c["status"].isin(["lost", "cancelled"])]
-    ended = ended.groupby(["person_id", "account_no"])["status_date"].min()
-    use["own"] = [pa in own for pa in zip(use["person_id"], use["account_no"])]
+    c = c[isin(c["person_id"], use["person_id"]).to_numpy()]
+    own = c[["person_id", "account_no"]].drop_duplicates().assign(own=True)
+    ended = c[c["status"].isin(["lost", "cancelled"])].groupby(["person_id", "account_no"], as_index=False)[
+        "status_date"].min().rename(columns={"status_date": "ended"})
+    use = use.merge(own, on=["person_id", "account_no"], how="left").merge(ended, on=["person_id", "account_no"],
+                                                                           how="left")
+    use["own"] = use["own"].fillna(False).astype(bool)
     use = use.sort_values(["person_id", "first", "account_no"])
-    use["ended"] = [ended.get(pa, pd.NaT) for pa in zip(use["person_id"], use["account_no"])]
     nxt_first = use.groupby("person_id")["first"].shift(-1)
     is_last = nxt_first.isna()
     step_ok = is_last | (use["ended"].notna() & (use["last"] < nxt_first) & (use["ended"] <= nxt_first))
@@ -197,8 +192,12 @@ def cp10(t: Context, grace_days: int = 30):
        description="Successful payments credited to a card that was inactive, lost, cancelled or not issued at the "
                    "pay date (the card row in force is the latest with status_date on or before it).")
 def cp11(t: Context):
-    ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "account_no", "pay_date", "amount"]]
     c = t.cards[["account_no", "status", "status_date", "_row"]].dropna(subset=["account_no"])
+    # Only accounts that were ever in a bad state can be credited in one.
+    risky = c.loc[c["status"].isin(BAD_CARD), "account_no"].unique()
+    ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "account_no", "pay_date", "amount"]]
+    ok = ok[isin(ok["account_no"], risky).to_numpy()]
+    c = c[isin(c["account_no"], risky).to_numpy()]
     out = t.sql(f"""
         with c as (select account_no, status, coalesce(status_date, TIMESTAMP '1900-01-01') as sd, _row from c),
         hit as (select account_no, sd, arg_max(status, _row) as status from c group by 1, 2)
@@ -214,11 +213,14 @@ def cp11(t: Context):
        description="Identity numbers (of beneficiaries, payments, account holders and cards) with a wrong check "
                    "digit, an impossible birth date or region.")
 def cp12(t: Context):
-    seen = [("beneficiaries", t.beneficiaries["person_id"]), ("payments", t.payments["person_id"]),
-            ("payments", t.payments["account_holder_id"])]
+    parts = ["select distinct person_id, 'beneficiaries' as t from b",
+             "select distinct person_id, 'payments' from p",
+             "select distinct account_holder_id, 'payments' from p where account_holder_id is not null"]
+    frames = {"b": t.beneficiaries[["person_id"]], "p": t.payments[["person_id", "account_holder_id"]]}
     if t.has("cards"):
-        seen.append(("cards", t.cards["person_id"]))
-    ids = pd.concat([pd.DataFrame({"person_id": pd.Series(_unique(s)), "table": name}) for name, s in seen])
+        parts.append("select distinct person_id, 'cards' from c")
+        frames["c"] = t.cards[["person_id"]]
+    ids = t.sql(" union all ".join(parts), **frames).rename(columns={"t": "table"})
     uniq = pd.Series(ids["person_id"].unique())
     v = validate(uniq, latest_birth=f"{t.year}-12-31")
     bad = pd.DataFrame({"person_id": uniq[~v["valid"].to_numpy()].to_numpy(),

@@ -167,7 +167,12 @@ class Context:
         owner = c.dropna(subset=["account_no"]).sort_values(["status_date", "_row"], kind="stable",
                                                              na_position="first")
         owner = owner.drop_duplicates("account_no", keep="last")
-        return named.fillna(lookup(p["account_no"], owner["account_no"], owner["person_id"]))
+        keys = pa.array(owner["account_no"].astype(str), type=pa.string(), from_pandas=True)
+        vals = pa.array(owner["person_id"].astype(str), type=pa.string(), from_pandas=True)
+        idx = pc.index_in(_arrow(p["account_no"]), value_set=keys)
+        via_card = pc.take(vals, idx)
+        holder = pc.coalesce(_arrow(named), via_card)
+        return pd.Series(holder.to_pandas(types_mapper=None), index=p.index).astype("str")
 
     # ------------------------------------------------------------------ people and households
     def household(self, ids: pd.Series) -> pd.Series:

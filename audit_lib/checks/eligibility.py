@@ -65,9 +65,11 @@ def el03(t: Context):
 def el04(t: Context):
     ok = t.ok[LINE + ["pay_date"]]
     out = t.sql("""
+        with dup as (select person_id, item_code, period from ok group by all having count(*) > 1)
         select * exclude (rn) from (
-            select *, row_number() over (partition by person_id, item_code, period
-                                         order by pay_date, payment_id) as rn from ok)
+            select ok.*, row_number() over (partition by person_id, item_code, period
+                                            order by pay_date, payment_id) as rn
+            from ok semi join dup using (person_id, item_code, period))
         where rn > 1 order by payment_id""", ok=ok)
     return _keyed(out, "payment_id")
 

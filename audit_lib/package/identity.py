@@ -37,10 +37,12 @@ def validate(ids: pd.Series, latest_birth: str | None = None) -> pd.DataFrame:
     text = np.asarray(uniq, dtype=object).astype(str) if n else np.array([], dtype=str)
     reason = np.full(n, None, dtype=object)
     birth = np.full(n, np.datetime64("NaT", "D"))
-    ascii_ok = np.array([t.isascii() for t in text], dtype=bool) if n else np.zeros(0, bool)
-    lens = np.char.str_len(text) if n else np.zeros(0, int)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    shaped = pc.match_substring_regex(pa.array(text, type=pa.string()), r"^[0-9]{17}[0-9X]$")
+    fit = np.asarray(shaped.to_numpy(zero_copy_only=False), dtype=bool) if n else np.zeros(0, bool)
     codes = np.zeros((n, 18), dtype=np.int64)
-    fit = ascii_ok & (lens == 18)
     if fit.any():
         codes[fit] = np.frombuffer(text[fit].astype("S18").tobytes(), dtype=np.uint8).reshape(-1, 18)
     digits17 = ((codes[:, :17] >= 48) & (codes[:, :17] <= 57)).all(axis=1)
