@@ -116,7 +116,7 @@ class Context:
         """Payments with the derived columns checks share: frequency (monthly where the item is not on the
         list), the period as month numbers (first and last month it covers), its end date, and the holder."""
         p = self.tables["payments"].drop(columns=["batch_id", "account_holder_name", "fail_reason", "bank"])
-        freq = self.item_attr(p["item_code"], "frequency", "monthly").astype(object)
+        freq = self.item_attr(p["item_code"], "frequency", "monthly")
         p["frequency"] = freq
         # The item's attributes each check needs, looked up once (items not on the list: personal, monthly).
         it = self.items
@@ -134,14 +134,14 @@ class Context:
                 out = out.where(listed, None)
             return out.fillna(default) if default is not None and out.isna().any() else out
 
-        p["unit"] = attr("unit", "person").astype(object)
+        p["unit"] = attr("unit", "person")
         for col in ("in_one_card", "means_tested"):
             p[col] = attr(col, False).astype(bool)
         for col in ("standard_amount", "max_amount", "min_age", "max_age"):
             p[col] = pd.array(attr(col), dtype="Int64")
         p["exclusive_group"] = attr("exclusive_group")
         p["m0"] = month_index(p["period"])
-        span = np.select([freq == "quarterly", freq == "annual"], [3, 12], 1)
+        span = np.where((freq == "quarterly").to_numpy(bool), 3, np.where((freq == "annual").to_numpy(bool), 12, 1))
         p["m1"] = p["m0"] + span - 1
         p["period_start"] = month_start(p["m0"].to_numpy())
         p["period_end"] = month_start(p["m1"].to_numpy() + 1) - np.timedelta64(1, "D")
