@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from ..package.identity import validate
 from . import basis as B
@@ -213,14 +214,14 @@ def cp11(t: Context):
        description="Identity numbers (of beneficiaries, payments, account holders and cards) with a wrong check "
                    "digit, an impossible birth date or region.")
 def cp12(t: Context):
-    parts = ["select distinct person_id, 'beneficiaries' as t from b",
-             "select distinct person_id, 'payments' from p",
-             "select distinct account_holder_id, 'payments' from p where account_holder_id is not null"]
-    frames = {"b": t.beneficiaries[["person_id"]], "p": t.payments[["person_id", "account_holder_id"]]}
+    from .context import _arrow
+
+    seen = [("beneficiaries", t.beneficiaries["person_id"]), ("payments", t.payments["person_id"]),
+            ("payments", t.payments["account_holder_id"])]
     if t.has("cards"):
-        parts.append("select distinct person_id, 'cards' from c")
-        frames["c"] = t.cards[["person_id"]]
-    ids = t.sql(" union all ".join(parts), **frames).rename(columns={"t": "table"})
+        seen.append(("cards", t.cards["person_id"]))
+    ids = pd.concat([pd.DataFrame({"person_id": pc.unique(_arrow(s).drop_null()).to_pandas(), "table": name})
+                     for name, s in seen], ignore_index=True)
     uniq = pd.Series(ids["person_id"].unique())
     v = validate(uniq, latest_birth=f"{t.year}-12-31")
     bad = pd.DataFrame({"person_id": uniq[~v["valid"].to_numpy()].to_numpy(),

@@ -249,6 +249,16 @@ class Context:
         differs.insert(0, "payment_id", ids.take(differs.pop("_i").to_numpy()).to_numpy())
         return {"unapproved": unapproved, "differs": differs}
 
+    @cached_property
+    def credits(self) -> str:
+        """Bank returns per payment, as a DuckDB table named ``credits``: successful credits summed, the account
+        credited, and how many return rows there were (RC01 and RC02 share it)."""
+        br = self.tables["bank_returns"][["payment_id", "account_no", "credited_amount", "status"]]
+        self.sql("""select payment_id, sum(credited_amount) filter (where status = 'success') as credited,
+                           min(account_no) filter (where status = 'success') as bank_account, count(*) as rows
+                    from br group by payment_id""", br=br, view="credits")
+        return "credits"
+
     # ------------------------------------------------------------------ DuckDB for the heavy joins
     @cached_property
     def _db(self):

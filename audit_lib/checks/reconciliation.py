@@ -17,10 +17,8 @@ from .registry import Result, check, keyed as _keyed
                    "or where allocated money lies idle more than idle_days.")
 def rc01(t: Context, idle_days: int = 90):
     ff = t.fund_flows
-    br = t.bank_returns
-    credited = t.sql("""select p.item_code, sum(b.credited_amount) as credited
-                        from br b join pay p using (payment_id) where b.status = 'success' group by 1""",
-                     br=br[["payment_id", "credited_amount", "status"]],
+    credited = t.sql(f"""select p.item_code, sum(c.credited) as credited
+                         from {t.credits} c join pay p using (payment_id) where c.credited is not null group by 1""",
                      pay=t.payments[["payment_id", "item_code"]]).set_index("item_code")["credited"]
     by = ff.groupby(["item_code", "flow_type"])["amount"].sum().unstack(fill_value=0)
     for col in ("allocated", "disbursed", "returned"):
@@ -73,20 +71,15 @@ def rc01(t: Context, idle_days: int = 90):
                    "credited with another amount, or credited to another account.")
 def rc02(t: Context):
     ok = t.ok[["payment_id", "account_no", "amount", "pay_date", "person_id", "item_code", "period"]]
-    br = t.bank_returns[["payment_id", "account_no", "credited_amount", "status"]]
-    out = t.sql("""
-        with credit as (
-            select payment_id, sum(credited_amount) filter (where status = 'success') as credited,
-                   min(account_no) filter (where status = 'success') as bank_account, count(*) as rows
-            from br group by payment_id)
+    out = t.sql(f"""
         select o.*, c.credited, c.bank_account,
                case when c.rows is null then 'no bank credit'
                     when c.credited is null then 'bank credit failed'
                     when c.credited <> o.amount then 'credited amount differs'
                     else 'credited to another account' end as problem
-        from ok o left join credit c using (payment_id)
+        from ok o left join {t.credits} c using (payment_id)
         where c.credited is null or c.credited <> o.amount or c.bank_account <> o.account_no
-        order by o.payment_id""", ok=ok, br=br)
+        order by o.payment_id""", ok=ok)
     return _keyed(out, "payment_id")
 
 
