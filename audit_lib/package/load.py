@@ -37,7 +37,19 @@ class InputFile:
     table: str
     path: str            # relative to the package folder
     bytes: int
-    sha256: str
+    root: Path | None = None
+    _sha256: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        """The file's sha256, computed when first asked for (provenance needs it; reading does not)."""
+        if self._sha256 is None:
+            h = hashlib.sha256()
+            with open(self.root / self.path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 22), b""):
+                    h.update(chunk)
+            self._sha256 = h.hexdigest()
+        return self._sha256
 
 
 @dataclass
@@ -382,6 +394,7 @@ def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.Dat
     n = len(raw.rows)
     frame = {}
     bad_any = np.zeros(n, dtype=bool)
+    normalized: dict = {}
     parts = list(raw.rejected)
     for col in table.columns:
         if col.name not in raw.columns:
@@ -389,6 +402,7 @@ def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.Dat
             continue
         original = raw.columns[col.name]
         text = values.normalize(original, fold=col.name not in FREE_TEXT)
+        normalized[col.name] = text
         if col.type == "id":
             lost = values.lost_digits(text)
             if lost.any():
@@ -412,6 +426,9 @@ def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.Dat
     df["_row"] = raw.rows
     for col in table.columns:
         if col.unique:
+            vals = normalized.get(col.name)
+            if vals is not None and pc.count_distinct(vals).as_py() == len(vals) - vals.null_count:
+                continue                       # all distinct: nothing to quarantine
             dup = df[col.name].duplicated(keep="first").to_numpy() & df[col.name].notna().to_numpy() & ~bad_any
             if dup.any():
                 first = df.loc[~df[col.name].duplicated(keep="first"), [col.name, "_row"]]
@@ -435,7 +452,7 @@ def _load_table(root: Path, table: Table):
     raw = path.read_bytes()
     if not raw:
         raise PackageError(f"{path.name}: the file is empty")
-    info = InputFile(table.name, path.name, len(raw), _sha256(raw))
+    info = InputFile(table.name, path.name, len(raw), root)
     parsed = READERS[path.suffix.lower()](path, table, raw)
     del raw
     if len(parsed.rows) == 0 and not parsed.rejected and table.required:
