@@ -239,7 +239,7 @@ def _parse_csv(path: Path, table: Table, data: bytes, h: int, ncol: int, mapping
                                                block_size=1 << 24),
                 parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
                 convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(ncol)},
-                                                     strings_can_be_null=False, quoted_strings_can_be_null=False),
+                                                     strings_can_be_null=True, quoted_strings_can_be_null=True),
             )
         except pa.ArrowInvalid as e:
             if "utf8" in str(e).lower():
@@ -389,12 +389,24 @@ def _empty_column(type_: str, n: int) -> pd.Series:
     return pd.Series([None] * n, dtype="str")
 
 
+def _repeats(s: pd.Series) -> np.ndarray:
+    """Rows whose value appeared on an earlier row (nulls never repeat), by Arrow's dictionary encoding."""
+    arr = pa.chunked_array([pa.array(s, type=pa.string(), from_pandas=True)]) if s.dtype == object else \
+        pa.chunked_array(s.array.__arrow_array__()) if hasattr(s.array, "__arrow_array__") else \
+        pa.chunked_array([pa.array(s.astype(str))])
+    enc = pc.dictionary_encode(arr).combine_chunks()
+    idx = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    out = np.ones(len(idx), dtype=bool)
+    _, first = np.unique(idx, return_index=True)
+    out[first] = False
+    return out & (idx >= 0)
+
+
 def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse every column of a raw table; return the typed rows that passed and their quarantine entries."""
     n = len(raw.rows)
     frame = {}
     bad_any = np.zeros(n, dtype=bool)
-    normalized: dict = {}
     parts = list(raw.rejected)
     for col in table.columns:
         if col.name not in raw.columns:
@@ -402,7 +414,6 @@ def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.Dat
             continue
         original = raw.columns[col.name]
         text = values.normalize(original, fold=col.name not in FREE_TEXT)
-        normalized[col.name] = text
         if col.type == "id":
             lost = values.lost_digits(text)
             if lost.any():
@@ -426,10 +437,7 @@ def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.Dat
     df["_row"] = raw.rows
     for col in table.columns:
         if col.unique:
-            vals = normalized.get(col.name)
-            if vals is not None and pc.count_distinct(vals).as_py() == len(vals) - vals.null_count:
-                continue                       # all distinct: nothing to quarantine
-            dup = df[col.name].duplicated(keep="first").to_numpy() & df[col.name].notna().to_numpy() & ~bad_any
+            dup = _repeats(df[col.name]) & ~bad_any
             if dup.any():
                 first = df.loc[~df[col.name].duplicated(keep="first"), [col.name, "_row"]]
                 firsts = df.loc[dup, [col.name]].merge(first, on=col.name, how="left")["_row"].to_numpy()

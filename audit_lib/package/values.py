@@ -41,13 +41,16 @@ def _reasons(n: int, *pairs: tuple[np.ndarray, str]) -> tuple[np.ndarray, np.nda
 
 def normalize(arr: pa.ChunkedArray | pa.Array, fold: bool = True) -> pa.ChunkedArray:
     """Cast to text, fold full-width forms (NFKC, unless ``fold`` is off for free text such as names), trim
-    white space, and make empty cells null."""
+    white space, and make empty cells null. Each step is skipped when the column cannot need it."""
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string())
-    if fold:
+    ascii_only = pc.all(pc.string_is_ascii(arr)).as_py() is not False
+    if fold and not ascii_only:
         arr = pc.utf8_normalize(arr, form="NFKC")
-    arr = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    arr = pc.ascii_trim_whitespace(arr) if ascii_only else pc.utf8_trim_whitespace(arr)
+    if pc.any(pc.equal(arr, "")).as_py():
+        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    return arr
 
 
 def _to_pandas_str(arr) -> pd.Series:
@@ -67,7 +70,7 @@ _LOST_DIGITS = r"^[0-9.]+[eE][+-]?[0-9]+$|^[0-9]+\.[0-9]*$"
 
 def parse_id(arr) -> Parsed:
     """Identity numbers stay text; a trailing lower-case x becomes X. Validation is identity.py's (CP12)."""
-    up = pc.utf8_upper(arr)
+    up = pc.ascii_upper(arr) if pc.all(pc.string_is_ascii(arr)).as_py() is not False else pc.utf8_upper(arr)
     if pc.any(pc.match_substring(up, " ")).as_py():
         up = pc.replace_substring_regex(up, r"\s+", "")
     n = len(arr)
@@ -76,7 +79,7 @@ def parse_id(arr) -> Parsed:
 
 def lost_digits(arr) -> np.ndarray:
     """Cells of an identity column that arrived as numbers (scientific notation or a decimal point)."""
-    suspect = pc.or_(pc.match_substring(arr, "."), pc.match_substring(arr, "E", ignore_case=True))
+    suspect = pc.match_substring_regex(arr, "[.Ee]")
     if not pc.any(suspect).as_py():
         return np.zeros(len(arr), dtype=bool)
     return _np_bool(pc.match_substring_regex(arr, _LOST_DIGITS))
