@@ -352,3 +352,15 @@ def test_st04_sample_is_reproducible_and_info(tmp_path):
 def test_missing_table_means_skipped_never_clear(tmp_path, check_id, table):
     o = outcome(tmp_path, base(), check_id)
     assert o.status == "skipped" and table in o.reason
+
+
+def test_optional_columns_absent_and_empty_registries(tmp_path):
+    """A policy list without the optional columns, cadres out of office: checks are clear, never errors."""
+    t = base()
+    t["policy_items"] = [{k: v for k, v in item().items() if k in ("item_code", "item_name", "department",
+                                                                    "in_one_card", "unit", "frequency")}]
+    t["cadres"] = [{"person_id": SPOUSE, "name": "", "community": "长虹东里社区", "position": "主任",
+                    "start_date": "2010-01-01", "end_date": "2015-12-31"}]
+    for cid in ("EL05", "EL06", "EL02", "EL03", "CP04", "ST01", "ST02", "ST03", "RC05"):
+        o = outcome(tmp_path / cid, t, cid)
+        assert o.status in ("clear", "skipped") and o.keys == [], (cid, o.status, o.reason)

@@ -48,6 +48,8 @@ def el03(t: Context):
     y0, y1 = pd.Timestamp(f"{t.year}-01-01"), pd.Timestamp(f"{t.year}-12-31")
     c = c[(c["start_date"].isna() | (c["start_date"] <= y1)) & (c["end_date"].isna() | (c["end_date"] >= y0))]
     c = c.assign(household_id=t.household(c["person_id"])).dropna(subset=["household_id"])
+    if c.empty:
+        return pd.DataFrame({"key": pd.Series(dtype=str)})
     b = t.beneficiaries[["person_id", "name", "community", "item_code"]].copy()
     b["household_id"] = t.household(b["person_id"])
     m = b.merge(c[["household_id", "community", "person_id", "position"]].rename(
@@ -83,6 +85,8 @@ def el05(t: Context):
     keys = ["person_id", "exclusive_group", "period"]
     g = x.groupby(keys, as_index=False).agg(items=("item_code", "nunique"), amount_fen=("amount", "sum"))
     out = g[g["items"] >= 2].copy()
+    if out.empty:
+        return out.assign(key=pd.Series(dtype=str))
     codes = x.merge(out[keys], on=keys).groupby(keys)["item_code"].agg(lambda s: ",".join(sorted(set(s))))
     out = out.join(codes.rename("codes"), on=keys)
     out["key"] = out["person_id"] + "|" + out["exclusive_group"] + "|" + out["period"]
@@ -118,6 +122,9 @@ def el07(contexts: list[Context]):
     keys = ["person_id", "item_code", "period"]
     g = x.groupby(keys, as_index=False).agg(n=("district", "nunique"), amount_fen=("amount", "sum"))
     out = g[g["n"] >= 2].copy()
+    if out.empty:
+        return Result(out.assign(key=pd.Series(dtype=str)), metrics={"districts": sorted(c.district_code
+                                                                                          for c in contexts)})
     names = x.merge(out[keys], on=keys).groupby(keys)["district"].agg(lambda s: ",".join(sorted(set(s))))
     out = out.join(names.rename("districts"), on=keys)
     out["key"] = out["person_id"] + "|" + out["item_code"] + "|" + out["period"]
