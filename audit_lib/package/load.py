@@ -445,7 +445,7 @@ def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.Dat
                                              df.loc[dup, col.name].tolist(),
                                              [f"duplicate {col.name} (first at row {r})" for r in firsts]))
                 bad_any |= dup
-    kept = df.loc[~bad_any].reset_index(drop=True)
+    kept = df.loc[~bad_any].reset_index(drop=True) if bad_any.any() else df
     return kept, quality.combine(parts)
 
 
