@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest tests notebooks --nbval-lax
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 bench: $(STAMP)
 	$(BIN)/python -m audit_lib.bench
