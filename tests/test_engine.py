@@ -132,3 +132,12 @@ def test_findings_helpers_round_floats_and_reject_tampering():
     assert findings.verify_digest(doc)
     doc["x"] = 0.2
     assert not findings.verify_digest(doc)
+
+
+def test_amount_fen_is_always_an_integer(tmp_path):
+    t = base()
+    t["policy_items"][0].update(policy_effective_date="2023-01-01", published_date="2023-02-01")   # CP04 flags
+    _, _, doc = check_package(write_package(tmp_path / "p", t))
+    assert all(isinstance(c["amount_fen"], int) for c in doc["checks"])
+    cp04 = next(c for c in doc["checks"] if c["id"] == "CP04")
+    assert cp04["status"] == "flagged" and cp04["amount_fen"] == 0

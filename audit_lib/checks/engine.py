@@ -32,17 +32,19 @@ class Outcome:
         return sorted(set(self.records["key"].astype(str)))
 
     @property
-    def amount_fen(self) -> int | None:
+    def amount_fen(self) -> int:
+        """The money the flagged records involve: the sum of the flagged lines' amounts where the key is a
+        payment, else what the check attributes to each record (0 where it attributes none)."""
         r = self.records
-        if r is None or "amount_fen" not in r:
-            return None if self.check.key != "payment_id" else 0
+        if r is None or "amount_fen" not in r or r.empty:
+            return 0
         return int(r.drop_duplicates("key")["amount_fen"].fillna(0).astype("int64").sum())
 
     def as_json(self) -> dict:
         keys = self.keys
         return {"id": self.check.id, "title": self.check.title, "family": self.check.family,
                 "severity": self.check.severity, "status": self.status, "reason": self.reason,
-                "key": self.check.key, "count": len(keys), "amount_fen": self.amount_fen if keys else 0,
+                "key": self.check.key, "count": len(keys), "amount_fen": self.amount_fen,
                 "records": keys, "metrics": self.metrics}
 
 
