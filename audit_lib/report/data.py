@@ -50,12 +50,14 @@ def overview(ctx: Context) -> dict:
     per_item["card_share"] = (per_item["card_fen"] / per_item["amount_fen"]).round(4)
     monthly = ctx.sql("""select period, count(*) as lines, sum(amount) as amount_fen from ok
                          group by 1 order by 1""", ok=ok[["period", "amount"]])
+    item_month = ctx.sql("""select item_code, period, count(*) as lines, sum(amount) as amount_fen from ok
+                            group by 1, 2 order by 1, 2""", ok=ok[["item_code", "period", "amount"]])
     b = ctx.beneficiaries["person_id"].drop_duplicates()
     cards = ctx.cards
     active = cards[(cards["status"] == "normal") & cards["account_no"].notna()]["person_id"].drop_duplicates()
     holding = float(b.isin(set(active)).mean()) if len(b) else 0.0
     failed = ctx.pay[ctx.pay["status"] == "failed"]
-    return {"per_item": per_item, "monthly": monthly, "card_holding": holding, "beneficiaries": int(len(b)),
+    return {"per_item": per_item, "monthly": monthly, "item_month": item_month, "card_holding": holding, "beneficiaries": int(len(b)),
             "lines": int(len(ctx.pay)), "success_lines": int(len(ok)), "failed_lines": int(len(failed)),
             "amount_fen": int(ok["amount"].sum()), "last_pay_date": ctx.last_pay_date}
 

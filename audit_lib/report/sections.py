@@ -237,12 +237,14 @@ def _chart_for(d: RunData, c: dict, ev: pd.DataFrame) -> str:
                                      "Benford": list(np.log10(1 + 1 / np.arange(1, 10)))},
                                     title=f"{item} 首位数字分布")
     if c["id"] == "ST03":
-        per = d.findings["checks"]
-        st = next(x for x in per if x["id"] == "ST03")
-        hi = {k.split("|")[1] for k in st["records"]}
-        mon = d.overview["monthly"]
-        return charts.lines(list(mon["period"]), {"笔数": list(mon["lines"])}, title="月度笔数（红点为异常月份）",
-                            highlight=hi)
+        im = d.overview["item_month"]
+        out = []
+        for item in sorted({k.split("|")[0] for k in c["records"]})[:4]:
+            hi = {k.split("|")[1] for k in c["records"] if k.startswith(item + "|")}
+            s = im[im["item_code"] == item]
+            out.append(charts.lines(list(s["period"]), {"笔数": list(s["lines"])},
+                                    title=f"{item} 月度笔数（红点为异常月份）", highlight=hi))
+        return "".join(out)
     if "item_code" in ev.columns and "amount_fen" in ev.columns and len(ev) > 1:
         g = ev.groupby("item_code")["amount_fen"].sum().sort_values(ascending=False).head(10)
         return charts.bars(list(g.index), [v / 100 for v in g.values], title="按项目的涉及金额（元）")
