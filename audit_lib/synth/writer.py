@@ -55,54 +55,48 @@ def _enum_zh(enum: str) -> dict:
     return {k: v[0] for k, v in ENUMS[enum].items()}
 
 
+def _table(name: str, df: pd.DataFrame, opt: WriteOptions, convert) -> pa.Table:
+    """The contract's columns present in ``df``, each converted by ``convert(column, series)``."""
+    cols, names = [], []
+    for c in TABLE_BY_NAME[name].columns:
+        if c.name in df.columns:
+            cols.append(convert(c, df[c.name]))
+            names.append(c.zh if opt.chinese_headers else c.name)
+    return pa.table(cols, names=names)
+
+
 def to_text_table(name: str, df: pd.DataFrame, opt: WriteOptions) -> pa.Table:
     """The table as text columns, the way an export would write them."""
-    spec = TABLE_BY_NAME[name]
-    cols, names = [], []
-    for c in spec.columns:
-        if c.name not in df.columns:
-            continue
-        s = df[c.name]
+    def text(c, s):
         if c.type == "money":
-            arr = _money_text(s, opt.money_style)
-        elif c.type == "date":
-            arr = pa.array(pd.to_datetime(s).dt.strftime("%Y-%m-%d"), type=pa.string(), from_pandas=True)
-        elif c.type == "bool":
+            return _money_text(s, opt.money_style)
+        if c.type == "date":
+            return pa.array(pd.to_datetime(s).dt.strftime("%Y-%m-%d"), type=pa.string(), from_pandas=True)
+        if c.type == "bool":
             t, f = ("是", "否") if opt.chinese_values else ("Y", "N")
-            arr = pa.array(pd.Series(s, dtype="boolean").map({True: t, False: f}).astype(object),
-                           type=pa.string(), from_pandas=True)
-        elif c.type == "enum" and opt.chinese_values:
-            arr = pa.array(pd.Series(s, dtype=object).map(_enum_zh(c.enum)), type=pa.string(), from_pandas=True)
-        elif c.type == "int":
-            arr = pa.array(pd.Series(s, dtype="Int64").astype("string"), type=pa.string(), from_pandas=True)
-        else:
-            arr = pa.array(pd.Series(s, dtype=object), type=pa.string(), from_pandas=True)
-        cols.append(arr)
-        names.append(c.zh if opt.chinese_headers else c.name)
-    return pa.table(cols, names=names)
+            return pa.array(pd.Series(s, dtype="boolean").map({True: t, False: f}).astype(object),
+                            type=pa.string(), from_pandas=True)
+        if c.type == "enum" and opt.chinese_values:
+            return pa.array(pd.Series(s, dtype=object).map(_enum_zh(c.enum)), type=pa.string(), from_pandas=True)
+        if c.type == "int":
+            return pa.array(pd.Series(s, dtype="Int64").astype("string"), type=pa.string(), from_pandas=True)
+        return pa.array(pd.Series(s, dtype=object), type=pa.string(), from_pandas=True)
+    return _table(name, df, opt, text)
 
 
 def _typed_table(name: str, df: pd.DataFrame, opt: WriteOptions) -> pa.Table:
     """A Parquet table with native types: text, booleans, dates, money as decimal yuan."""
-    spec = TABLE_BY_NAME[name]
-    cols, names = [], []
-    for c in spec.columns:
-        if c.name not in df.columns:
-            continue
-        s = df[c.name]
+    def typed(c, s):
         if c.type == "money":
-            arr = pc.cast(_money_text(s, "plain"), pa.decimal128(14, 2))
-        elif c.type == "date":
-            arr = pa.array(pd.to_datetime(s).dt.date, type=pa.date32(), from_pandas=True)
-        elif c.type == "bool":
-            arr = pa.array(pd.Series(s, dtype="boolean"), type=pa.bool_(), from_pandas=True)
-        elif c.type == "int":
-            arr = pa.array(pd.Series(s, dtype="Int64"), type=pa.int64(), from_pandas=True)
-        else:
-            arr = pa.array(pd.Series(s, dtype=object), type=pa.string(), from_pandas=True)
-        cols.append(arr)
-        names.append(c.zh if opt.chinese_headers else c.name)
-    return pa.table(cols, names=names)
+            return pc.cast(_money_text(s, "plain"), pa.decimal128(14, 2))
+        if c.type == "date":
+            return pa.array(pd.to_datetime(s).dt.date, type=pa.date32(), from_pandas=True)
+        if c.type == "bool":
+            return pa.array(pd.Series(s, dtype="boolean"), type=pa.bool_(), from_pandas=True)
+        if c.type == "int":
+            return pa.array(pd.Series(s, dtype="Int64"), type=pa.int64(), from_pandas=True)
+        return pa.array(pd.Series(s, dtype=object), type=pa.string(), from_pandas=True)
+    return _table(name, df, opt, typed)
 
 
 def write_table(folder: Path, name: str, df: pd.DataFrame, opt: WriteOptions, title: str = "") -> Path:
