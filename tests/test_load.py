@@ -259,3 +259,16 @@ def test_garbage_cells_are_quarantined_or_kept_and_no_check_errors(tmp_path):
         assert len(pkg.tables[name]) + q["row"].nunique() == n == pkg.rows_read[name]
         assert q["reason"].notna().all() and (q["row"] >= 2).all()
     assert [o.check.id for o in outcomes if o.status == "error"] == []
+
+
+def test_blank_line_and_multi_line_record_together_keep_row_numbers(tmp_path):
+    t = base()
+    t["policy_items"][0]["legal_basis"] = "第一行\n第二行"          # one record over two lines
+    t["payments"][2]["amount"] = "abc"
+    root = write_package(tmp_path / "p", t)
+    text = (root / "payments.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    text.insert(2, "\n")                                             # a blank line after the first payment
+    (root / "payments.csv").write_text("".join(text), encoding="utf-8")
+    pkg = load_package(root)
+    assert pkg.quarantine["row"].tolist() == [5]                     # header 1, P1 2, blank 3, P2 4, P3 5
+    assert len(pkg.tables["payments"]) == 2

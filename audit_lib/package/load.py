@@ -231,26 +231,28 @@ def _parse_csv(path: Path, table: Table, data: bytes, h: int, ncol: int, mapping
         return "skip"
 
     tbl = None
-    if b"\n\n" not in data and b"\r\n\r\n" not in data:
-        try:
-            tbl = pacsv.read_csv(
-                pa.BufferReader(pa.py_buffer(data)),
-                read_options=pacsv.ReadOptions(skip_rows=h + 1, column_names=[f"c{i}" for i in range(ncol)],
-                                               block_size=1 << 24),
-                parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
-                convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(ncol)},
-                                                     strings_can_be_null=True, quoted_strings_can_be_null=True),
-            )
-        except pa.ArrowInvalid as e:
-            if "utf8" in str(e).lower():
-                raise _NotUtf8() from None
-            raise PackageError(f"{path.name}: not readable as CSV ({e})") from None
-        # Row numbers follow physical lines only when no record spans two lines: check by counting.
-        # Arrow does not say which line a ragged row was on, so any ragged row sends the file to the slow path.
-        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        if rejected or tbl.num_rows != lines - (h + 1):
-            tbl = None
-            rejected.clear()
+    # Blank lines (Arrow skips them: the counts differ), ragged rows and records over several lines (a cell
+    # holds a new line) send the file to the slow path below, which knows every record's line number.
+    try:
+        tbl = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data)),
+            read_options=pacsv.ReadOptions(skip_rows=h + 1, column_names=[f"c{i}" for i in range(ncol)],
+                                           block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={f"c{i}": pa.string() for i in range(ncol)},
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True),
+        )
+    except pa.ArrowInvalid as e:
+        if "utf8" in str(e).lower():
+            raise _NotUtf8() from None
+        raise PackageError(f"{path.name}: not readable as CSV ({e})") from None
+    # Row numbers follow physical lines only when no record spans two lines: check by counting.
+    # Arrow does not say which line a ragged row was on, so any ragged row sends the file to the slow path.
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    multiline = any(pc.any(pc.match_substring(tbl.column(i), "\n")).as_py() for i in range(tbl.num_columns))
+    if rejected or multiline or tbl.num_rows != lines - (h + 1):
+        tbl = None
+        rejected.clear()
     if tbl is not None:
         rows = np.arange(h + 2, h + 2 + tbl.num_rows, dtype=np.int64)
         cols = {name: tbl.column(f"c{i}") for i, name in mapping.items()}
