@@ -44,30 +44,11 @@ def _cmd_check(args) -> int:
     return run_cli_check(args.dirs, params_path=args.params, out=args.out)
 
 
-def project_root() -> Path:
-    return Path(__file__).resolve().parents[1]
-
-
-SAMPLES = {"120104": dict(lines=20000, seed=2023), "120105": dict(lines=8000, seed=2024)}
-
-
-def ensure_samples(root: Path | None = None) -> dict[str, Path]:
-    """The bundled sample packages (made on first use, deterministic): demo/2023/<district_code>/."""
-    from .synth import make_package
-
-    base = (root or project_root()) / "demo" / "2023"
-    out = {}
-    for code, kw in SAMPLES.items():
-        folder = base / code
-        if not (folder / "package.yaml").exists():
-            make_package(folder, district_code=code, year=2023, **kw)
-        out[code] = folder
-    return out
-
-
 def _cmd_demo(args) -> int:
     from .provenance import keys
     from .runner import run
+
+    from .synth import ensure_samples
 
     samples = ensure_samples()
     key = keys.demo_key()
@@ -168,10 +149,9 @@ def _cmd_reproduce(args) -> int:
 
 
 def _cmd_archive(args) -> int:
-    from . import archive
-    from .runner import project_root
+    from . import PROJECT_ROOT, archive
 
-    root = Path(args.archive or project_root() / "reports")
+    root = Path(args.archive or PROJECT_ROOT / "reports")
     if args.action == "reindex":
         n = archive.reindex(root)
         print(f"{n} runs indexed in {root / 'index.sqlite'}")

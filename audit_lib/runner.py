@@ -11,16 +11,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import __version__, archive, findings
+from . import PROJECT_ROOT, __version__, archive, findings
 from .checks.engine import read_params
 from .errors import AuditError
 from .provenance import dsse, keys
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "district_audit.ipynb"
+from .package.load import sha256_file
 
-
-def project_root() -> Path:
-    return Path(__file__).resolve().parents[1]
+NOTEBOOK = PROJECT_ROOT / "notebooks" / "district_audit.ipynb"
 
 
 def resolve(target: str, params_path: str | None) -> tuple[Path, dict, str | None]:
@@ -39,7 +37,7 @@ def resolve(target: str, params_path: str | None) -> tuple[Path, dict, str | Non
 
 def _git_commit() -> str | None:
     try:
-        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True, text=True,
+        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
                            timeout=5)
         return r.stdout.strip() or None if r.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
@@ -78,7 +76,7 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.timezone.utc)
     package, params, params_file = resolve(target, params_path)
-    root = Path(archive_root or params.get("archive") or project_root() / "reports").resolve()
+    root = Path(archive_root or params.get("archive") or PROJECT_ROOT / "reports").resolve()
     key, signer = keys.load_private(Path(key_path or params.get("key") or default_key()))
     kid = keys.key_id(key.public_key())
 
@@ -100,14 +98,14 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
             render.execute(NOTEBOOK, tmp / "notebook.ipynb", {
                 "district_code": code, "year": year, "package": str(package), "params_file": params_file or "",
                 "run_data": str(handoff), "run_id": run_id, "signer": signer, "signer_keyid": kid,
-                "supersedes": supersedes or ""}, cwd=project_root())
+                "supersedes": supersedes or ""}, cwd=PROJECT_ROOT)
             timings["notebook"] = time.perf_counter() - t
             t = time.perf_counter()
             title = f"{d.meta.get('district_name', '')}{year}年一卡通审计报告 {run_id}"
             (tmp / "report.html").write_text(render.to_html(tmp / "notebook.ipynb", title), encoding="utf-8")
             timings["render"] = time.perf_counter() - t
             t = time.perf_counter()
-            subjects = {n: dsse.sha256_file(tmp / n) for n in archive.RUN_FILES}
+            subjects = {n: sha256_file(tmp / n) for n in archive.RUN_FILES}
             predicate = {
                 "run_id": run_id, "district_code": code, "district_name": d.meta.get("district_name", ""),
                 "year": year, "supersedes": supersedes,
@@ -117,7 +115,7 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
                     {"path": f["path"], "table": f["table"], "bytes": f["bytes"], "sha256": f["sha256"]}
                     for f in d.files]},
                 "code": {"audit_lib": __version__, "git_commit": _git_commit(),
-                         "notebook": "notebooks/district_audit.ipynb", "notebook_sha256": dsse.sha256_file(NOTEBOOK)},
+                         "notebook": "notebooks/district_audit.ipynb", "notebook_sha256": sha256_file(NOTEBOOK)},
                 "environment": environment(),
                 "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "finished": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -141,3 +141,12 @@ def test_amount_fen_is_always_an_integer(tmp_path):
     assert all(isinstance(c["amount_fen"], int) for c in doc["checks"])
     cp04 = next(c for c in doc["checks"] if c["id"] == "CP04")
     assert cp04["status"] == "flagged" and cp04["amount_fen"] == 0
+
+
+def test_check_never_writes_into_the_package_folder(tmp_path):
+    root = write_package(tmp_path / "p", base())
+    before = sorted(x.name for x in root.iterdir())
+    r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "check", str(root)], capture_output=True, text=True,
+                       cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert sorted(x.name for x in root.iterdir()) == before and (tmp_path / "findings.json").exists()

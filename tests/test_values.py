@@ -74,3 +74,5 @@ def test_identity_numbers_that_lost_digits_are_detected():
 def test_fen_to_yuan_text():
     assert v.fen_to_yuan_text(123450) == "1234.50"
     assert v.fen_to_yuan_text(-5) == "-0.05"
+    assert v.fen_to_yuan_text(123456789, grouping=True) == "1,234,567.89"
+    assert v.fen_to_yuan_text(None) == ""

@@ -13,9 +13,6 @@ import pyarrow.compute as pc
 
 from ..package.load import Package
 
-SPAN = {"monthly": 1, "quarterly": 3, "annual": 12, "one_off": 1}
-
-
 def isin(s: pd.Series, values) -> pd.Series:
     """Series.isin for text, done in Arrow: pandas' own isin on Arrow strings walks the values in Python."""
     vals = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values)

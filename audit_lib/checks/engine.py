@@ -214,7 +214,7 @@ def run_cli_check(dirs: list[str], params_path: str | None = None, out: str | No
         pkg, outcomes, doc = check_package(dirs[0], params)
     else:
         pkgs, outcomes, doc = check_province(dirs, params)
-    path = Path(out) if out else Path(dirs[0]) / "findings.json" if len(dirs) == 1 else Path("findings.json")
+    path = Path(out) if out else Path("findings.json")     # never into the package folder handed over
     findings.write(doc, path)
     for o in outcomes:
         j = o.as_json()

@@ -44,11 +44,7 @@ class InputFile:
     def sha256(self) -> str:
         """The file's sha256, computed when first asked for (provenance needs it; reading does not)."""
         if self._sha256 is None:
-            h = hashlib.sha256()
-            with open(self.root / self.path, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 22), b""):
-                    h.update(chunk)
-            self._sha256 = h.hexdigest()
+            self._sha256 = sha256_file(self.root / self.path)
         return self._sha256
 
 
@@ -104,8 +100,13 @@ def _find_header(rows: list[list], table: Table) -> int | None:
     return None
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def read_meta(root: Path) -> dict:

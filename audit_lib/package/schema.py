@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 # Column types: id (18-character identity number, text), str, int, money (yuan in, fen held), date,
 # period (YYYY-MM), bool, enum.
-TYPES = {"id", "str", "int", "money", "date", "period", "bool", "enum"}
 
 
 @dataclass(frozen=True)

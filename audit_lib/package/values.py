@@ -333,10 +333,14 @@ def parse(arr, type_: str, enum: str | None = None) -> Parsed:
     return PARSERS[type_](arr)
 
 
-def fen_to_yuan_text(fen) -> str:
-    """Integer fen as a yuan string with two decimals, by integer arithmetic."""
+def fen_to_yuan_text(fen, grouping: bool = False) -> str:
+    """Integer fen as a yuan string with two decimals (1234.50, or 1,234.50 with ``grouping``), by integer
+    arithmetic; empty for a missing amount."""
+    if fen is None or fen is pd.NA or (isinstance(fen, float) and np.isnan(fen)):
+        return ""
     fen = int(fen)
     sign = "-" if fen < 0 else ""
     fen = abs(fen)
-    return f"{sign}{fen // 100}.{fen % 100:02d}"
+    whole = f"{fen // 100:,}" if grouping else str(fen // 100)
+    return f"{sign}{whole}.{fen % 100:02d}"
 

@@ -3,9 +3,7 @@ Ed25519 over DSSE's pre-authentication encoding, so that any DSSE implementation
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -21,14 +19,6 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     """DSSEv1 pre-authentication encoding."""
     t = payload_type.encode("utf-8")
     return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def statement(subjects: dict[str, str], predicate: dict) -> dict:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .. import archive
 from ..errors import VerificationError
+from ..package.load import sha256_file
 from . import dsse, keys
 
 
@@ -34,7 +35,7 @@ def verify(run_dir: str | Path, trusted: str | Path | None = None) -> tuple[list
         p = run_dir / name
         if not p.exists():
             problems.append(f"missing: {name}")
-        elif dsse.sha256_file(p) != s["digest"]["sha256"]:
+        elif sha256_file(p) != s["digest"]["sha256"]:
             problems.append(f"changed: {name}")
     for p in sorted(run_dir.iterdir()):
         if p.name not in named | {archive.SIGNATURE, archive.PUBKEY}:
@@ -45,7 +46,6 @@ def verify(run_dir: str | Path, trusted: str | Path | None = None) -> tuple[list
 def reproduce(run_dir: str | Path, package: str | Path | None = None) -> tuple[list[str], dict]:
     """Check the recorded inputs, re-run the checks with the recorded parameters, compare findings digests."""
     from ..checks.engine import check_package
-    from ..package.load import _sha256
 
     run_dir = Path(run_dir)
     st = archive.statement_of(run_dir)
@@ -58,7 +58,7 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None) -> tuple[l
         p = folder / f["path"]
         if not p.exists():
             problems.append(f"input missing: {f['path']}")
-        elif _sha256(p.read_bytes()) != f["sha256"]:
+        elif sha256_file(p) != f["sha256"]:
             problems.append(f"input changed: {f['path']} (sha256 differs from the recorded one)")
     recorded = {f["path"] for f in pred["package"]["files"]}
     from ..package.schema import FILE_EXTENSIONS

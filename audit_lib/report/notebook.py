@@ -20,7 +20,7 @@ def load(package: str = "", params_file: str = "", run_data: str = "", district_
     if not package:
         package = params.get("data") or ""
     if not package:
-        from ..cli import ensure_samples
+        from ..synth import ensure_samples
 
         samples = ensure_samples()
         package = str(samples.get(str(district_code), samples["120104"]))

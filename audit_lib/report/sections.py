@@ -8,7 +8,8 @@ from html import escape
 
 import pandas as pd
 
-from ..package.identity import masked_account, masked_id, masked_name
+from ..package.identity import masked_account, masked_accounts, masked_id, masked_ids, masked_names
+from ..package.values import fen_to_yuan_text
 from ..checks.compliance import target_for
 from . import charts
 from .data import RunData, check_meta
@@ -80,10 +81,7 @@ _ACC_RE = re.compile(r"^[0-9]{12,}$")
 
 
 def yuan(fen) -> str:
-    if fen is None or (isinstance(fen, float) and pd.isna(fen)) or fen is pd.NA:
-        return ""
-    fen = int(fen)
-    return f"{'-' if fen < 0 else ''}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+    return fen_to_yuan_text(fen, grouping=True)
 
 
 def mask_text(value) -> str:
@@ -109,11 +107,11 @@ def masked_frame(df: pd.DataFrame) -> pd.DataFrame:
             continue
         s = df[c]
         if c in ID_COLS:
-            out[c] = s.map(masked_id)
+            out[c] = masked_ids(s).to_numpy()
         elif c in NAME_COLS:
-            out[c] = s.map(masked_name)
+            out[c] = masked_names(s).to_numpy()
         elif c in ACCOUNT_COLS:
-            out[c] = s.map(masked_account)
+            out[c] = masked_accounts(s).to_numpy()
         elif c in MONEY_COLS:
             out[c] = s.map(yuan)
         elif pd.api.types.is_datetime64_any_dtype(s):
@@ -215,8 +213,9 @@ def check_section(d: RunData, c: dict, limit: int = 20) -> str:
                 + (f"（{escape(str(c['reason']))}）" if c["reason"] else "") + "</p>")
     ev = d.evidence.get(c["id"])
     if ev is not None and len(ev):
-        shown = masked_frame(ev.drop(columns=[x for x in ev.columns if x in ("key",)], errors="ignore"))
-        html.append(table(shown, limit=limit))
+        shown = masked_frame(ev.drop(columns=["key"], errors="ignore").head(limit))   # mask what is shown
+        html.append(table(shown) + (f'<p class="note">仅显示前 {limit} 条，共 {len(ev)} 条；全部记录见 '
+                                    f'workpaper.xlsx（内部资料）。</p>' if len(ev) > limit else ""))
         chart = _chart_for(d, c, ev)
         if chart:
             html.append(chart)

@@ -15,4 +15,21 @@ def make_package(out, district_code="120104", year=2023, lines=10000, seed=0, cl
     return d
 
 
-__all__ = ["District", "generate", "make_package", "WriteOptions", "write_package"]
+SAMPLES = {"120104": dict(lines=20000, seed=2023), "120105": dict(lines=8000, seed=2024)}
+
+
+def ensure_samples(root: Path | None = None) -> dict[str, Path]:
+    """The bundled sample packages (made on first use, deterministic): demo/2023/<district_code>/."""
+    from .. import PROJECT_ROOT
+
+    base = (root or PROJECT_ROOT) / "demo" / "2023"
+    out = {}
+    for code, kw in SAMPLES.items():
+        folder = base / code
+        if not (folder / "package.yaml").exists():
+            make_package(folder, district_code=code, year=2023, **kw)
+        out[code] = folder
+    return out
+
+
+__all__ = ["District", "SAMPLES", "ensure_samples", "generate", "make_package", "WriteOptions", "write_package"]

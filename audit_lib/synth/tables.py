@@ -133,7 +133,6 @@ def assemble(g) -> District:
             docno += 1
             done = target
     fund_flows = pd.concat([pd.DataFrame(alloc_rows), moves, extra], ignore_index=True)
-    fund_flows["level"] = fund_flows.get("level")
     fund_flows = fund_flows[["item_code", "flow_type", "amount", "date", "level", "doc_no"]]
     fund_flows["amount"] = fund_flows["amount"].astype(np.int64)
     fund_flows = fund_flows.sort_values(["item_code", "date", "flow_type", "amount"], kind="stable") \

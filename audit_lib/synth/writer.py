@@ -35,6 +35,8 @@ class WriteOptions:
 
 
 def _money_text(fen: pd.Series, style: str) -> pa.Array:
+    if style not in MONEY_STYLES:
+        raise ValueError(f"money_style must be one of {MONEY_STYLES}, not {style!r}")
     arr = pa.array(pd.array(fen, dtype="Int64"), type=pa.int64())
     neg = pc.less(arr, 0)
     absv = pc.abs(arr)
