@@ -2,13 +2,14 @@
 
 A run is built in a temporary folder under <archive>/.tmp and renamed into place only when complete and
 signed; a run id is reserved atomically (mkdir) so two runs of one district at once both land; nothing is
-ever overwritten; files are made read-only. index.sqlite is derived from the folders and can be rebuilt.
+ever overwritten; files are made read-only and readable by owner and group only (they hold full identity
+numbers). A killed run's leftovers (staging, scratch, reservation) are removed by the next run. index.sqlite
+is derived from the folders, takes only runs that verify, and can be rebuilt.
 """
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
+import errno
 import os
 import shutil
 import sqlite3
@@ -17,10 +18,56 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import AuditError
+from .provenance.attest import PUBKEY, RUN_FILES, SIGNATURE, payload_unverified
 
-RUN_FILES = ("report.html", "notebook.ipynb", "findings.json", "workpaper.xlsx")
-SIGNATURE = "attestation.dsse.json"
-PUBKEY = "signer.pub.pem"
+DIR_MODE = 0o750           # run folders: owner and group may read, nobody writes
+FILE_MODE = 0o440
+
+
+def prepare_root(root: Path) -> Path:
+    """The archive root, usable for writing; a clear error (exit 2) when it is a file, read-only or absent
+    and cannot be made."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise AuditError(f"archive {root} is a file, not a folder")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        (root / ".tmp").mkdir(exist_ok=True)
+        os.chmod(root / ".tmp", 0o700)
+    except OSError as e:
+        raise AuditError(f"archive {root} cannot be written ({e.strerror or e})") from None
+    if not os.access(root, os.W_OK | os.X_OK) or not os.access(root / ".tmp", os.W_OK | os.X_OK):
+        raise AuditError(f"archive {root} is read-only for this user")
+    cleanup(root)
+    return root
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def cleanup(root: Path) -> list[str]:
+    """Remove what killed runs left under <archive>/.tmp (named ...-<pid>): staging folders, scratch folders
+    and reservations of processes that no longer run."""
+    removed = []
+    tmp = Path(root) / ".tmp"
+    for folder in (tmp, tmp / "reserved"):
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            if p.name == "reserved":
+                continue
+            tail = p.name.rsplit("-", 1)[-1]
+            if tail.isdigit() and not _alive(int(tail)):
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p.name)
+    return removed
 
 
 def run_id_for(digest: str, when: dt.datetime) -> str:
@@ -45,15 +92,21 @@ def reserve(root: Path, year: int, code: str, digest: str) -> tuple[str, Path]:
     when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     for _ in range(600):
         rid = run_id_for(digest, when)
+        name = f"{year}-{code}-{rid}-{os.getpid()}"
+        if any(p.name.startswith(f"{year}-{code}-{rid}-") for p in res.iterdir()):
+            when += dt.timedelta(seconds=1)
+            continue
         try:
-            (res / f"{year}-{code}-{rid}").mkdir()
+            (res / name).mkdir()
         except FileExistsError:
             when += dt.timedelta(seconds=1)
             continue
-        if run_dir(root, year, code, rid).exists():
+        if run_dir(root, year, code, rid).exists() or \
+                len([p for p in res.iterdir() if p.name.startswith(f"{year}-{code}-{rid}-")]) > 1:
+            (res / name).rmdir()
             when += dt.timedelta(seconds=1)
             continue
-        return rid, res / f"{year}-{code}-{rid}"
+        return rid, res / name
     raise AuditError("could not reserve a run id")
 
 
@@ -61,7 +114,8 @@ def reserve(root: Path, year: int, code: str, digest: str) -> tuple[str, Path]:
 def staging(root: Path, run_id: str):
     """A temporary folder for a run under <archive>/.tmp; removed if the run does not complete."""
     tmp = root / ".tmp" / f"{run_id}-{os.getpid()}"
-    tmp.mkdir(parents=True)
+    tmp.mkdir(parents=True, mode=0o700)
+    os.chmod(tmp, 0o700)
     try:
         yield tmp
     finally:
@@ -74,20 +128,38 @@ def publish(tmp: Path, root: Path, year: int, code: str, run_id: str) -> Path:
     final = run_dir(root, year, code, run_id)
     final.parent.mkdir(parents=True, exist_ok=True)
     for p in tmp.iterdir():
-        os.chmod(p, 0o444)
+        os.chmod(p, FILE_MODE)
     if final.exists():
         raise AuditError(f"{final} exists already; the archive is never overwritten")
+    os.chmod(tmp, DIR_MODE & ~0o222 | 0o200)       # the owner may still rename it into place
     os.rename(tmp, final)
-    os.chmod(final, 0o555)
+    os.chmod(final, DIR_MODE & ~0o222)
     return final
 
 
 def statement_of(folder: Path) -> dict | None:
+    """The statement in a run folder, read without verifying: for listing what a folder claims only."""
+    return payload_unverified(folder)
+
+
+@contextmanager
+def scratch(root: Path):
+    """A private scratch folder for one run (the kernel's hand-off file holds full records): under
+    <archive>/.tmp, named by the process, removed at the end or by the next run if this one is killed."""
+    d = Path(root) / ".tmp" / f"scratch-{time.monotonic_ns()}-{os.getpid()}"
+    d.mkdir(mode=0o700)
     try:
-        env = json.loads((folder / SIGNATURE).read_text(encoding="utf-8"))
-        return json.loads(base64.b64decode(env["payload"]))
-    except (OSError, ValueError, KeyError):
-        return None
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def disk_error(e: OSError, root: Path) -> AuditError:
+    if e.errno == errno.ENOSPC:
+        return AuditError(f"the disk holding the archive {root} is full; nothing was archived")
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return AuditError(f"the archive {root} cannot be written ({e.strerror}); nothing was archived")
+    return AuditError(f"the archive {root} could not be written ({e.strerror or e}); nothing was archived")
 
 
 # ---------------------------------------------------------------- index.sqlite (derived)
@@ -104,55 +176,85 @@ def _connect(root: Path) -> sqlite3.Connection:
     return con
 
 
-def _row(root: Path, folder: Path) -> tuple | None:
-    st = statement_of(folder)
-    if st is None:
-        return None
-    p = st.get("predicate", {})
+def _verified(folder: Path, trusted=None) -> tuple[list[str], dict | None]:
+    """Runs signed by a trusted key, or by the DEMO key (listed as DEMO), at the place they name."""
+    from .provenance.verify import verify
+
+    try:
+        return verify(folder, trusted, allow_demo=True)
+    except (AuditError, OSError) as e:
+        return [str(e)], None
+
+
+def _row(root: Path, folder: Path, st: dict) -> tuple:
+    p = st["predicate"]
     return (folder.name, str(p.get("district_code")), int(p.get("year")), str(folder.relative_to(root)),
             p.get("findings_digest"), p.get("signer", {}).get("name"), p.get("signer", {}).get("keyid"),
             p.get("started"), p.get("finished"), p.get("supersedes"))
 
 
-def index_add(root: Path, folder: Path) -> None:
-    row = _row(root, folder)
-    if row is None:
-        return
+def index_add(root: Path, folder: Path) -> str | None:
+    """Add a published run to the index. The run is already in the archive, so a broken index is a warning
+    (returned), never an error that would invite running the audit again: the index can be rebuilt."""
+    problems, st = _verified(folder)
+    if problems:
+        return f"{folder} does not verify and was not indexed: " + "; ".join(problems)
+    row = _row(root, folder, st)
+    last = None
     for attempt in range(20):
         try:
             with _connect(root) as con:
                 con.execute("insert or replace into runs values (?,?,?,?,?,?,?,?,?,?)", row)
-            return
-        except sqlite3.OperationalError:
+            return None
+        except sqlite3.OperationalError as e:
+            last = e
+            if "locked" not in str(e):
+                break
             time.sleep(0.1 * (attempt + 1))
+        except sqlite3.DatabaseError as e:
+            last = e
+            break
+    return f"the archive index {root / 'index.sqlite'} could not be updated ({last}); run `audit archive reindex`"
 
 
-def reindex(root: Path) -> int:
-    """Rebuild index.sqlite from the run folders; returns the number of runs."""
+def reindex(root: Path, trusted=None) -> tuple[int, list[str]]:
+    """Rebuild index.sqlite from the run folders: (runs indexed, folders skipped with the reason)."""
     root = Path(root)
-    rows = []
-    for sig in sorted(root.glob(f"*/*/*/{SIGNATURE}")):
-        r = _row(root, sig.parent)
-        if r:
-            rows.append(r)
+    if not root.is_dir():
+        raise AuditError(f"archive {root} is not a folder")
+    rows, skipped = [], []
+    for sig in sorted(root.glob(f"[0-9]*/*/*/{SIGNATURE}")):
+        folder = sig.parent
+        problems, st = _verified(folder, trusted)
+        if problems:
+            skipped.append(f"{folder.relative_to(root)}: " + "; ".join(problems))
+        else:
+            rows.append(_row(root, folder, st))
     tmp = root / "index.sqlite.tmp"
-    if tmp.exists():
-        tmp.unlink()
-    con = sqlite3.connect(tmp)
-    con.execute(SCHEMA)
-    con.executemany("insert or replace into runs values (?,?,?,?,?,?,?,?,?,?)", rows)
-    con.commit()
-    con.close()
-    os.replace(tmp, root / "index.sqlite")
-    return len(rows)
+    try:
+        if tmp.exists():
+            tmp.unlink()
+        con = sqlite3.connect(tmp)
+        con.execute(SCHEMA)
+        con.executemany("insert or replace into runs values (?,?,?,?,?,?,?,?,?,?)", rows)
+        con.commit()
+        con.close()
+        os.replace(tmp, root / "index.sqlite")
+    except (OSError, sqlite3.Error) as e:
+        raise AuditError(f"the archive index {root / 'index.sqlite'} cannot be written ({e})") from None
+    return len(rows), skipped
 
 
 def listing(root: Path) -> list[dict]:
     root = Path(root)
     if not (root / "index.sqlite").exists():
         reindex(root)
-    with _connect(root) as con:
-        cur = con.execute("select run_id, district_code, year, path, findings_digest, signer, supersedes "
-                          "from runs order by year, district_code, run_id")
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
+    try:
+        with _connect(root) as con:
+            cur = con.execute("select run_id, district_code, year, path, findings_digest, signer, supersedes "
+                              "from runs order by year, district_code, run_id")
+            cols = [c[0] for c in cur.description]
+            return [dict(zip(cols, r)) for r in cur.fetchall()]
+    except sqlite3.Error as e:
+        raise AuditError(f"the archive index {root / 'index.sqlite'} is not readable ({e}); rebuild it with "
+                         f"`audit archive reindex`") from None

@@ -39,9 +39,24 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from .checks.engine import run_cli_check
+    from . import findings
+    from .params import Params
+    from .pipeline import check_package, check_region
 
-    return run_cli_check(args.dirs, params_path=args.params, out=args.out)
+    params = Params.from_file(args.params) if args.params else Params()
+    if len(args.dirs) == 1:
+        _, outcomes, doc = check_package(args.dirs[0], params)
+    else:
+        _, outcomes, doc = check_region(args.dirs, params)
+    path = Path(args.out) if args.out else Path("findings.json")     # never into the package folder handed over
+    findings.write(doc, path)
+    for o in outcomes:
+        j = o.as_json()
+        amount = f"{j['amount_fen'] / 100:,.2f}" if j["amount_fen"] else ""
+        print(f"{j['id']}  {j['severity']:6s} {j['status']:8s} {j['count']:>7d} {amount:>16s}  {j['title']}"
+              + (f"  ({j['reason']})" if j["reason"] else ""))
+    print(path)
+    return 0
 
 
 def _cmd_demo(args) -> int:
@@ -110,17 +125,44 @@ def _cmd_batch(args) -> int:
 def _cmd_keygen(args) -> int:
     from .provenance import keys
 
-    path, kid = keys.keygen(args.signer, overwrite=args.force)
+    path, kid = keys.keygen(args.signer, overwrite=args.force, passphrase=args.passphrase)
     print(f"private key: {path} (mode 600; keep it out of the archive and the repository)")
-    print(f"public key added to the trusted set: {keys.trusted_dir()}")
+    print(f"public key added to the trusted set as '{args.signer}': {keys.trusted_dir()}")
     print(kid)
+    return 0
+
+
+def _cmd_trust(args) -> int:
+    from .provenance import keys
+
+    folder = Path(args.trusted_keys) if args.trusted_keys else None
+    if args.action == "add":
+        if not args.pem or not args.signer:
+            raise AuditError("usage: audit trust add PEM --signer 姓名")
+        try:
+            pem = Path(args.pem).read_bytes()[: 1 << 16]
+        except OSError as e:
+            raise AuditError(f"{args.pem}: cannot be read ({e.strerror or e})") from None
+        out = keys.add_trusted(pem, args.signer, folder)
+        print(f"trusted: {out.stem} as '{args.signer}' ({out})")
+        return 0
+    if args.action == "remove":
+        if not args.pem:
+            raise AuditError("usage: audit trust remove KEYID")
+        out = keys.remove_trusted(args.pem, folder)
+        print(f"removed from the trusted set: {out.stem}")
+        return 0
+    ts = keys.trusted_keys(folder)
+    for kid, t in sorted(ts.items(), key=lambda x: (x[1].signer or "", x[0])):
+        print(f"{kid}  {t.signer or '(no name: signs nothing until added again with --signer)'}")
+    print(f"{len(ts)} trusted keys in {folder or keys.trusted_dir()}")
     return 0
 
 
 def _cmd_verify(args) -> int:
     from .provenance.verify import verify
 
-    problems, st = verify(args.run_dir, args.trusted_keys)
+    problems, st = verify(args.run_dir, args.trusted_keys, allow_demo=args.demo)
     signer = st["predicate"].get("signer", {})
     for s in st["subject"]:
         bad = [p for p in problems if p.endswith(": " + s["name"])]
@@ -138,7 +180,7 @@ def _cmd_verify(args) -> int:
 def _cmd_reproduce(args) -> int:
     from .provenance.verify import reproduce
 
-    problems, pred = reproduce(args.run_dir, args.package)
+    problems, pred = reproduce(args.run_dir, args.package, args.trusted_keys, allow_demo=args.demo)
     for p in problems:
         print(f"FAIL  {p}")
     if problems:
@@ -153,8 +195,10 @@ def _cmd_archive(args) -> int:
 
     root = Path(args.archive or PROJECT_ROOT / "reports")
     if args.action == "reindex":
-        n = archive.reindex(root)
-        print(f"{n} runs indexed in {root / 'index.sqlite'}")
+        n, skipped = archive.reindex(root)
+        for s in skipped:
+            print(f"skipped (does not verify): {s}")
+        print(f"{n} runs indexed in {root / 'index.sqlite'}" + (f", {len(skipped)} skipped" if skipped else ""))
         return 0
     rows = archive.listing(root)
     for r in rows:
@@ -176,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("target", metavar="DIR|PARAMS.yaml")
     r.add_argument("--params")
     r.add_argument("--archive")
-    r.add_argument("--key")
+    r.add_argument("--key", help="a key id (or its first 8+ characters) or a private key file; needed only "
+                                 "when you have several keys")
     r.set_defaults(func=_cmd_run)
 
     b = sub.add_parser("batch", help="run many districts at once; one failure does not stop the rest")
@@ -188,17 +233,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("keygen", help="make an Ed25519 signing key and trust its public key")
     k.add_argument("--signer", required=True)
-    k.add_argument("--force", action="store_true", help="replace an existing key of that signer")
+    k.add_argument("--force", action="store_true", help="make another key for a signer who has one")
+    k.add_argument("--passphrase", action="store_true",
+                   help="encrypt the private key with a passphrase (asked, or from AUDIT_KEY_PASSPHRASE)")
     k.set_defaults(func=_cmd_keygen)
 
-    vf = sub.add_parser("verify", help="check a run's signature and every file's digest")
+    tr = sub.add_parser("trust", help="the trusted set of signers' public keys: add PEM --signer NAME, list, "
+                                      "remove KEYID")
+    tr.add_argument("action", choices=["add", "list", "remove"])
+    tr.add_argument("pem", nargs="?", metavar="PEM|KEYID")
+    tr.add_argument("--signer", help="the name the trusted set vouches for (add)")
+    tr.add_argument("--trusted-keys", help="the trusted set's folder (default: ~/.config/audit-workbench/trusted)")
+    tr.set_defaults(func=_cmd_trust)
+
+    vf = sub.add_parser("verify", help="check a run's signature, signer, place and every file's digest")
     vf.add_argument("run_dir")
     vf.add_argument("--trusted-keys")
+    vf.add_argument("--demo", action="store_true", help="accept the local DEMO key (demo runs only)")
     vf.set_defaults(func=_cmd_verify)
 
-    rp = sub.add_parser("reproduce", help="re-run a run's checks from its recorded inputs and compare")
+    rp = sub.add_parser("reproduce", help="verify a run, then re-run its checks from its recorded inputs")
     rp.add_argument("run_dir")
     rp.add_argument("--package", help="where the package is now, if it moved")
+    rp.add_argument("--trusted-keys")
+    rp.add_argument("--demo", action="store_true", help="accept the local DEMO key (demo runs only)")
     rp.set_defaults(func=_cmd_reproduce)
 
     ar = sub.add_parser("archive", help="the archive index")

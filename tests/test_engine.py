@@ -9,7 +9,8 @@ import pytest
 
 from audit_lib import findings
 from audit_lib.checks import REGISTRY, Context, Result, check
-from audit_lib.checks.engine import check_package, effective_params, run_checks
+from audit_lib.checks.engine import effective_params, run_checks
+from audit_lib.pipeline import check_package
 from audit_lib.errors import ParamsError
 from audit_lib.package import load_package
 

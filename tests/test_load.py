@@ -222,7 +222,11 @@ def test_findings_lists_quarantine(tmp_path):
     t = base()
     t["payments"][1]["amount"] = "-50"
     root = write_package(tmp_path / "p", t)
+    # One of three payment lines quarantined is a third of the table: the run stops unless the loss is accepted.
     r = _cli("check", str(root), "--out", str(tmp_path / "f.json"))
+    assert r.returncode == 2 and "1 of 3 rows of payments" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "accept.yaml").write_text("max_quarantined_share: 0.5\n", encoding="utf-8")
+    r = _cli("check", str(root), "--params", str(tmp_path / "accept.yaml"), "--out", str(tmp_path / "f.json"))
     assert r.returncode == 0, r.stderr
     doc = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))
     assert doc["data_quality"] == [{"table": "payments", "file": "payments.csv", "row": 3, "column": "amount",
@@ -234,7 +238,7 @@ def test_garbage_cells_are_quarantined_or_kept_and_no_check_errors(tmp_path):
     reason, and every check still runs (none reports an error)."""
     import numpy as np
 
-    from audit_lib.checks.engine import check_package
+    from audit_lib.pipeline import check_package
     from audit_lib.synth import make_package
 
     root = tmp_path / "p"
@@ -253,7 +257,7 @@ def test_garbage_cells_are_quarantined_or_kept_and_no_check_errors(tmp_path):
             df.loc[hit, col] = junk[rng.integers(0, len(junk), hit.sum())]
         df.to_csv(root / f"{name}.csv", index=False)
         rows[name] = len(df)
-    pkg, outcomes, doc = check_package(root)
+    pkg, outcomes, doc = check_package(root, {"max_quarantined_share": 0.5})
     for name, n in rows.items():
         q = pkg.quarantine[pkg.quarantine["table"] == name]
         assert len(pkg.tables[name]) + q["row"].nunique() == n == pkg.rows_read[name]

@@ -106,6 +106,8 @@ def test_workpaper_full_records_with_formulas_as_text(env):
 
 
 def _copy(run, dest):
+    """A copy of a run at the same place in another archive (<year>/<district>/<run_id>)."""
+    dest = dest / run.parent.parent.name / run.parent.name / run.name
     shutil.copytree(run, dest)
     for p in [dest, *dest.iterdir()]:
         os.chmod(p, 0o755 if p.is_dir() else 0o644)
@@ -233,7 +235,7 @@ def test_concurrent_runs_both_land_and_name_what_they_supersede(env):
     listed = archive.listing(env["root"])
     assert {r["run_id"] for r in listed} == {p.name for p in runs}
     (env["root"] / "index.sqlite").unlink()
-    assert archive.reindex(env["root"]) == 3
+    assert archive.reindex(env["root"]) == (3, [])
 
 
 def test_audit_demo_end_to_end(tmp_path):
@@ -247,6 +249,9 @@ def test_audit_demo_end_to_end(tmp_path):
     assert "演示 DEMO" in (folder / "report.html").read_text(encoding="utf-8")
     v = subprocess.run([sys.executable, "-m", "audit_lib.cli", "verify", str(folder)], capture_output=True,
                        text=True, env=env)
+    assert v.returncode == 3 and "DEMO" in v.stdout          # never trusted for real audits
+    v = subprocess.run([sys.executable, "-m", "audit_lib.cli", "verify", "--demo", str(folder)],
+                       capture_output=True, text=True, env=env)
     assert v.returncode == 0 and v.stdout.strip().endswith("verified")
     listing = subprocess.run([sys.executable, "-m", "audit_lib.cli", "archive", "list", "--archive",
                               str(tmp_path / "arch")], capture_output=True, text=True, env=env)

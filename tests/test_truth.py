@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from audit_lib.checks.engine import check_package, check_province
+from audit_lib.pipeline import check_package, check_region as check_province
 from audit_lib.synth import make_package
 from audit_lib.synth.writer import WriteOptions
 

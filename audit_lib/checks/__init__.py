@@ -4,6 +4,6 @@ Importing this package registers the built-in checks (RC01-RC07, CP01-CP12, EL01
 """
 from . import compliance, eligibility, reconciliation, statistics  # noqa: F401  (registration at import)
 from .context import Context
-from .registry import REGISTRY, Check, Registry, Result, check, keyed
+from .registry import REGISTRY, Check, Param, Registry, Result, check, keyed
 
-__all__ = ["REGISTRY", "Check", "Context", "Registry", "Result", "check", "keyed"]
+__all__ = ["REGISTRY", "Check", "Context", "Param", "Registry", "Result", "check", "keyed"]

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from ..package.identity import validate
 from . import basis as B
 from .context import Context, isin
-from .registry import Result, check, keyed as _keyed
+from .registry import Param, Result, check, keyed as _keyed
 
 BAD_CARD = ("inactive", "lost", "cancelled", "not_issued")
 
@@ -24,7 +24,7 @@ def target_for(year: int, targets: dict) -> Fraction | None:
 
 
 @check("CP01", "一卡通发放率未达标", "compliance", "low", needs=("payments", "policy_items"), key="item_code",
-       params={"targets": {2021: 0.70, 2022: 0.90, 2023: 1.00}}, basis=B.COVERAGE,
+       params={"targets": Param({2021: 0.70, 2022: 0.90, 2023: 1.00}, min=0, max=1)}, basis=B.COVERAGE,
        description="In-one-card items whose share of successful amount paid through the card is below the year's "
                    "target.")
 def cp01(t: Context, targets: dict | None = None):
@@ -74,7 +74,7 @@ def cp03(t: Context):
 
 
 @check("CP04", "政策清单调整公开超时", "compliance", "low", needs=("policy_items",), key="item_code",
-       params={"publish_days": 10}, basis=B.PUBLISH_10,
+       params={"publish_days": Param(10, min=0, max=3650)}, basis=B.PUBLISH_10,
        description="Items published more than publish_days natural days after the policy took effect.")
 def cp04(t: Context, publish_days: int = 10):
     it = t.policy_items
@@ -150,7 +150,7 @@ def cp07(t: Context):
 
 
 @check("CP08", "多人一卡", "compliance", "high", needs=("payments", "cards"), key="account_no",
-       params={"min_people": 2}, basis=B.NO_PROXY,
+       params={"min_people": Param(2, min=2, max=100000)}, basis=B.NO_PROXY,
        description="Accounts that received payments for min_people or more people who are neither of one "
                    "household nor under a registered guardianship.")
 def cp08(t: Context, min_people: int = 2):
@@ -179,7 +179,7 @@ def cp09(t: Context):
     return Result(_keyed(out, "payment_id"), metrics={"fees_fen": int(out["fee"].sum())})
 
 
-@check("CP10", "滞留延压", "compliance", "medium", needs=("payments",), params={"grace_days": 30}, basis=B.DELAY,
+@check("CP10", "滞留延压", "compliance", "medium", needs=("payments",), params={"grace_days": Param(30, min=0, max=3650)}, basis=B.DELAY,
        description="Successful payments made more than grace_days after the end of their period.")
 def cp10(t: Context, grace_days: int = 30):
     ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "pay_date", "period_end", "amount"]]

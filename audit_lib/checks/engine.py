@@ -1,13 +1,10 @@
 """Runs the selected checks over loaded tables, isolates each check's error, and builds findings.json."""
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from ..errors import ParamsError
 from ..package.schema import TABLE_BY_NAME
@@ -49,25 +46,8 @@ class Outcome:
 
 
 def effective_params(c: Check, overrides: dict | None) -> dict:
-    """The check's defaults with overrides applied; unknown names and wrong types are a clear error."""
-    p = copy.deepcopy(c.params)
-    for name, value in (overrides or {}).items():
-        if name not in p:
-            raise ParamsError(f"check {c.id} has no parameter '{name}' (it has: {', '.join(p) or 'none'})")
-        default = p[name]
-        try:
-            if isinstance(default, bool):
-                value = bool(value)
-            elif isinstance(default, int) and not isinstance(value, bool):
-                value = int(value)
-            elif isinstance(default, float):
-                value = float(value)
-            elif isinstance(default, dict) and not isinstance(value, dict):
-                raise TypeError("expected a mapping")
-        except (TypeError, ValueError):
-            raise ParamsError(f"check {c.id}: parameter '{name}' must be like {default!r}, got {value!r}") from None
-        p[name] = value
-    return p
+    """The check's defaults with overrides applied (each checked against its declared kind and range)."""
+    return c.parameters(overrides)
 
 
 def _missing(c: Check, ctx: Context) -> list[str]:
@@ -83,7 +63,9 @@ def _normalise(c: Check, out) -> Result:
     return res
 
 
-def run_one(c: Check, ctx: Context | list[Context], params: dict) -> Outcome:
+def run_one(c: Check, ctx: Context | list[Context], params: dict, unusable: dict | None = None) -> Outcome:
+    """Run one check. ``unusable`` names tables that were read but lost too many rows to quarantine: a check
+    that needs one is not executed (skipped, with the reason), never reported clear."""
     t0 = time.perf_counter()
     contexts = ctx if isinstance(ctx, list) else [ctx]
     if c.multi and len(contexts) < 2:
@@ -92,6 +74,9 @@ def run_one(c: Check, ctx: Context | list[Context], params: dict) -> Outcome:
     if missing:
         names = ", ".join(f"{m} ({TABLE_BY_NAME[m].zh})" if m in TABLE_BY_NAME else m for m in missing)
         return Outcome(c, "skipped", f"data not provided: {names}")
+    bad = [unusable[n] for n in c.needs if unusable and n in unusable]
+    if bad:
+        return Outcome(c, "skipped", "not executed: " + "; ".join(bad))
     try:
         res = _normalise(c, c.func(contexts if c.multi else contexts[0], **params))
     except Exception as e:   # one check's failure is reported as its own error and never stops the others
@@ -117,7 +102,7 @@ def select_checks(registry: Registry, select: list[str] | None, multi: bool) -> 
 
 
 def run_checks(ctx: Context | list[Context], parameters: dict | None = None, select: list[str] | None = None,
-               registry: Registry | None = None) -> list[Outcome]:
+               registry: Registry | None = None, unusable: dict | None = None) -> list[Outcome]:
     """Run checks over one district (a Context) or, for the cross-district checks, several."""
     registry = registry or REGISTRY
     parameters = parameters or {}
@@ -125,11 +110,10 @@ def run_checks(ctx: Context | list[Context], parameters: dict | None = None, sel
     for cid in parameters:
         if cid not in registry:
             raise ParamsError(f"parameters given for unknown check {cid}")
-    out = []
-    for c in select_checks(registry, select, multi):
-        out.append(run_one(c, ctx if multi else (ctx[0] if isinstance(ctx, list) else ctx),
-                           effective_params(c, parameters.get(c.id))))
-    return out
+    checks = select_checks(registry, select, multi)
+    params = {c.id: effective_params(c, parameters.get(c.id)) for c in checks}     # all validated before any runs
+    return [run_one(c, ctx if multi else (ctx[0] if isinstance(ctx, list) else ctx), params[c.id], unusable)
+            for c in checks]
 
 
 def findings_doc(meta: dict, outcomes: list[Outcome], quarantine: pd.DataFrame, parameters: dict) -> dict:
@@ -142,84 +126,3 @@ def findings_doc(meta: dict, outcomes: list[Outcome], quarantine: pd.DataFrame, 
            "district_name": meta.get("district_name", ""), "year": int(meta["year"]), "parameters": used,
            "checks": [o.as_json() for o in outcomes], "data_quality": dq}
     return findings.finalise(doc)
-
-
-# ---------------------------------------------------------------- parameters files
-
-def read_params(path: str | Path | None) -> dict:
-    """A params YAML: data (package path, relative to the file), checks (ids to run), parameters (per check),
-    archive, key, report options. Every value has a default."""
-    if not path:
-        return {}
-    path = Path(path)
-    if not path.exists():
-        raise ParamsError(f"{path}: parameters file not found")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise ParamsError(f"{path}: not readable YAML: {e}") from None
-    if not isinstance(doc, dict):
-        raise ParamsError(f"{path}: expected a mapping")
-    if "district_code" in doc:
-        doc["district_code"] = str(doc["district_code"])
-    for name in ("data", "archive", "key"):
-        if doc.get(name):
-            doc[name] = str((path.parent / Path(str(doc[name])).expanduser()).resolve())
-    params = doc.get("parameters") or {}
-    if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
-        raise ParamsError(f"{path}: 'parameters' must map check ids to their parameters")
-    doc["parameters"] = params
-    checks = doc.get("checks")
-    if checks in (None, "all"):
-        doc["checks"] = None
-    elif not isinstance(checks, list):
-        raise ParamsError(f"{path}: 'checks' must be a list of check ids or 'all'")
-    doc["_path"] = str(path)
-    return doc
-
-
-def check_package(directory: str | Path, params: dict | None = None):
-    """Load one package and run the checks: (package, outcomes, findings document)."""
-    from ..package import load_package
-
-    params = params or {}
-    pkg = load_package(directory)
-    outcomes = run_checks(Context.from_package(pkg), params.get("parameters"), params.get("checks"))
-    return pkg, outcomes, findings_doc(pkg.meta, outcomes, pkg.quarantine, params.get("parameters") or {})
-
-
-def check_province(directories: list, params: dict | None = None):
-    """Several districts' packages: the cross-district checks over all of them."""
-    from ..package import load_package
-    from ..package import quality
-
-    params = params or {}
-    pkgs = [load_package(d) for d in directories]
-    years = {p.year for p in pkgs}
-    if len(years) != 1:
-        raise ParamsError(f"the packages cover different years: {sorted(years)}")
-    ctxs = [Context.from_package(p) for p in pkgs]
-    outcomes = run_checks(ctxs, params.get("parameters"), params.get("checks"))
-    q = quality.combine([p.quarantine.assign(file=p.district_code + "/" + p.quarantine["file"]) for p in pkgs])
-    meta = {"district_code": ",".join(p.district_code for p in pkgs),
-            "district_name": "、".join(p.district_name for p in pkgs), "year": years.pop()}
-    return pkgs, outcomes, findings_doc(meta, outcomes, q, params.get("parameters") or {})
-
-
-def run_cli_check(dirs: list[str], params_path: str | None = None, out: str | None = None) -> int:
-    from .. import findings
-
-    params = read_params(params_path)
-    if len(dirs) == 1:
-        pkg, outcomes, doc = check_package(dirs[0], params)
-    else:
-        pkgs, outcomes, doc = check_province(dirs, params)
-    path = Path(out) if out else Path("findings.json")     # never into the package folder handed over
-    findings.write(doc, path)
-    for o in outcomes:
-        j = o.as_json()
-        amount = f"{j['amount_fen'] / 100:,.2f}" if j["amount_fen"] else ""
-        print(f"{j['id']}  {j['severity']:6s} {j['status']:8s} {j['count']:>7d} {amount:>16s}  {j['title']}"
-              + (f"  ({j['reason']})" if j["reason"] else ""))
-    print(path)
-    return 0

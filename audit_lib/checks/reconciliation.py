@@ -7,11 +7,11 @@ import pandas as pd
 
 from . import basis as B
 from .context import Context, isin, lookup, month_text
-from .registry import Result, check, keyed as _keyed
+from .registry import Param, Result, check, keyed as _keyed
 
 
 @check("RC01", "资金拨付与发放不平衡", "reconciliation", "medium",
-       needs=("fund_flows", "bank_returns", "payments"), key="item_code", params={"idle_days": 90},
+       needs=("fund_flows", "bank_returns", "payments"), key="item_code", params={"idle_days": Param(90, min=0, max=3650)},
        basis=B.FUNDS,
        description="Items where money disbursed to the bank differs from successful credits plus money returned, "
                    "or where allocated money lies idle more than idle_days.")
@@ -127,7 +127,7 @@ def rc04(t: Context):
 
 
 @check("RC05", "发放金额与核定金额不符", "reconciliation", "high", needs=("payments", "beneficiaries"),
-       params={"tolerance": 0}, basis=B.STANDARD,
+       params={"tolerance": Param(0, min=0, max=10**12)}, basis=B.STANDARD,
        description="Successful payments above or below the approved amount (or the item's standard where there "
                    "is no approval), or above the item's maximum.")
 def rc05(t: Context, tolerance: int = 0):
@@ -189,7 +189,7 @@ def rc06(t: Context):
     return Result(out, metrics={"item_periods_disclosed": covered})
 
 
-@check("RC07", "发放失败未及时补发", "reconciliation", "high", needs=("payments",), params={"reissue_days": 30},
+@check("RC07", "发放失败未及时补发", "reconciliation", "high", needs=("payments",), params={"reissue_days": Param(30, min=0, max=3650)},
        basis=B.REISSUE,
        description="Failed lines with no successful reissue (following reissue_of, through failed reissues) within "
                    "reissue_days; lines whose reissue_days have not yet passed at the data's last pay_date are "
@@ -208,10 +208,10 @@ def rc07(t: Context, reissue_days: int = 30):
         good = nxt[nxt["status"] == "success"].groupby("root")["pay_date"].min()
         if len(good):
             cur = resolved.reindex(good.index)
-            resolved.loc[good.index] = np.where(cur.isna() | (good < cur), good, cur)
+            resolved.loc[good.index] = good.where(cur.isna() | (good < cur), cur)
         frontier = pd.DataFrame({"root": nxt.loc[nxt["status"] != "success", "root"].to_numpy(),
                                  "node": nxt.loc[nxt["status"] != "success", "payment_id"].to_numpy()})
-    f = failed.assign(reissued_on=failed["payment_id"].map(resolved))
+    f = failed.assign(reissued_on=resolved.reindex(failed["payment_id"].to_numpy()).to_numpy())
     limit = f["pay_date"] + pd.Timedelta(days=int(reissue_days))
     late = f["reissued_on"].isna() | (f["reissued_on"] > limit)
     judged = limit <= t.last_pay_date

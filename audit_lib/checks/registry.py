@@ -11,13 +11,90 @@ applicable.
 """
 from __future__ import annotations
 
+import difflib
+import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import pandas as pd
 
+from ..errors import ParamsError
+
 FAMILIES = ("reconciliation", "compliance", "eligibility", "statistics")
 SEVERITIES = ("high", "medium", "low", "info")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A check parameter declared once: its default, kind and allowed range. ``kind`` is int, float, bool, str
+    (one of ``choices``) or mapping (year -> value, each value within min..max). A check given a plain default
+    gets a Param inferred from it (no range)."""
+    default: Any
+    kind: str = ""
+    min: float | None = None
+    max: float | None = None
+    choices: tuple = ()
+    doc: str = ""
+
+    def __post_init__(self):
+        if not self.kind:
+            d = self.default
+            kind = ("bool" if isinstance(d, bool) else "int" if isinstance(d, int) else
+                    "float" if isinstance(d, float) else "mapping" if isinstance(d, dict) else "str")
+            object.__setattr__(self, "kind", kind)
+
+    def range_text(self) -> str:
+        if self.kind == "str" and self.choices:
+            return "one of " + ", ".join(map(str, self.choices))
+        if self.kind == "bool":
+            return "true or false"
+        what = {"int": "a whole number", "float": "a number", "mapping": "a mapping of year to a number",
+                "str": "text"}[self.kind]
+        if self.min is not None and self.max is not None:
+            return f"{what} from {self.min:g} to {self.max:g}"
+        if self.min is not None:
+            return f"{what} of at least {self.min:g}"
+        return what
+
+    def _number(self, value, whole: bool):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError
+        if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+            raise ValueError
+        if whole:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError            # 30.9 is not silently truncated to 30
+            value = int(value)
+        else:
+            value = float(value) if isinstance(value, float) else value
+        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+            raise ValueError
+        return value
+
+    def coerce(self, value):
+        """The value if it is of this parameter's kind and range; else ValueError."""
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError
+            return value
+        if self.kind in ("int", "float"):
+            return self._number(value, self.kind == "int")
+        if self.kind == "str":
+            if not isinstance(value, str) or (self.choices and value not in self.choices):
+                raise ValueError
+            return value
+        if not isinstance(value, dict) or not value:
+            raise ValueError
+        out = {}
+        for k, v in value.items():
+            if isinstance(k, bool):
+                raise ValueError
+            try:
+                year = int(str(k))
+            except ValueError:
+                raise ValueError from None
+            out[year] = self._number(v, False)
+        return out
 
 
 @dataclass
@@ -37,16 +114,39 @@ class Check:
     needs: tuple[str, ...]
     key: str
     func: Callable
-    params: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)          # name -> default value
     basis: str = ""
     description: str = ""
     multi: bool = False                # runs over several districts' packages (province run)
+    specs: dict = field(default_factory=dict)           # name -> Param (kind and range)
 
     def __post_init__(self):
         if self.family not in FAMILIES:
             raise ValueError(f"check {self.id}: family must be one of {FAMILIES}")
         if self.severity not in SEVERITIES:
             raise ValueError(f"check {self.id}: severity must be one of {SEVERITIES}")
+
+    def parameters(self, overrides: dict | None, where: str = "") -> dict:
+        """The check's defaults with ``overrides`` applied, each checked against its declared kind and range;
+        an unknown name or a wrong value is a ParamsError naming the nearest valid name or the range."""
+        out = dict(self.params)
+        if overrides is None:
+            return out
+        if not isinstance(overrides, dict):
+            raise ParamsError(f"{where}check {self.id}: parameters must be a mapping of name to value")
+        for name, value in overrides.items():
+            spec = self.specs.get(name)
+            if spec is None:
+                near = difflib.get_close_matches(str(name), list(self.specs), n=1)
+                hint = f"; did you mean '{near[0]}'?" if near else ""
+                raise ParamsError(f"{where}check {self.id} has no parameter '{name}' (it has: "
+                                  f"{', '.join(self.specs) or 'none'}){hint}")
+            try:
+                out[name] = spec.coerce(value)
+            except ValueError:
+                raise ParamsError(f"{where}check {self.id}: parameter '{name}' must be {spec.range_text()}, "
+                                  f"got {value!r}") from None
+        return out
 
 
 class Registry:
@@ -81,6 +181,7 @@ class Registry:
         return iter(self.get(i) for i in self.ids())
 
     def __contains__(self, check_id) -> bool:
+        self.load_plugins()
         return check_id in self._checks
 
     def load_plugins(self) -> None:
@@ -109,10 +210,12 @@ def check(id: str, title: str, family: str, severity: str, needs=("payments",), 
           params: dict | None = None, basis: str = "", description: str = "", multi: bool = False,
           registry: Registry | None = None, replace: bool = False):
     """Register a check function. In a notebook: ``@check("XX01", "我的检查", "compliance", "low", ...)``."""
+    specs = {n: (v if isinstance(v, Param) else Param(v)) for n, v in (params or {}).items()}
+
     def deco(func):
         c = Check(id=id, title=title, family=family, severity=severity, needs=tuple(needs), key=key, func=func,
-                  params=dict(params or {}), basis=basis, description=description or (func.__doc__ or "").strip(),
-                  multi=multi)
+                  params={n: p.default for n, p in specs.items()}, basis=basis,
+                  description=description or (func.__doc__ or "").strip(), multi=multi, specs=specs)
         (registry or REGISTRY).register(c, replace=replace)
         func.check = c
         return func

@@ -10,7 +10,7 @@ from scipy import stats
 
 from . import basis as B
 from .context import Context, month_text
-from .registry import Result, check
+from .registry import Param, Result, check
 
 BENFORD = np.log10(1 + 1 / np.arange(1, 10))
 # Nigrini's first-digit MAD bands: close conformity, acceptable, marginal, above: nonconformity.
@@ -31,7 +31,8 @@ def band(mad: float, threshold: float) -> str:
 
 
 @check("ST01", "首位数字定律（Benford）偏离", "statistics", "low", needs=("payments", "policy_items"),
-       key="item_code", params={"min_n": 1000, "min_span": 100, "mad_threshold": 0.015}, basis=B.ANALYTICS,
+       key="item_code", params={"min_n": Param(1000, min=1, max=10**9), "min_span": Param(100, kind="float", min=1, max=10**9),
+               "mad_threshold": Param(0.015, min=0, max=1)}, basis=B.ANALYTICS,
        description="Varying-amount items whose first-digit distribution does not conform to Benford's law "
                    "(mean absolute deviation above mad_threshold; chi-square p-value reported). Items with fewer "
                    "than min_n lines or a p95/p5 ratio under min_span are not applicable and never flagged.")
@@ -69,7 +70,8 @@ def st01(t: Context, min_n: int = 1000, min_span: float = 100, mad_threshold: fl
 
 
 @check("ST02", "金额异常值", "statistics", "low", needs=("payments", "policy_items"),
-       params={"z": 3.5, "min_group": 40, "scale": "log"}, basis=B.ANALYTICS,
+       params={"z": Param(3.5, min=0.5, max=1000), "min_group": Param(40, min=3, max=10**9),
+               "scale": Param("log", choices=("log", "raw"))}, basis=B.ANALYTICS,
        description="Varying-amount payments whose robust z-score (0.6745·(x − median)/MAD within item and period) "
                    "is above z. Amounts are compared on the log scale by default (scale: log), because payment "
                    "amounts are skewed and span orders of magnitude; groups smaller than min_group are not judged.")
@@ -97,7 +99,7 @@ def st02(t: Context, z: float = 3.5, min_group: int = 40, scale: str = "log"):
 
 
 @check("ST03", "月度发放异常波动", "statistics", "low", needs=("payments", "policy_items"), key="item_code|period",
-       params={"ratio": 0.5, "min_median": 20}, basis=B.ANALYTICS,
+       params={"ratio": Param(0.5, min=0, max=1000), "min_median": Param(20, min=1, max=10**9)}, basis=B.ANALYTICS,
        description="Monthly and quarterly items whose count or amount in a period departs from the item's median "
                    "period by more than ratio (periods with no payment count as zero between the item's first "
                    "and last period); items with a median under min_median lines are not judged.")
@@ -128,7 +130,7 @@ def sample_seed(district_code: str, year: int, seed: int) -> int:
     return int.from_bytes(h[:8], "big")
 
 
-@check("ST04", "审计抽样", "statistics", "info", needs=("payments",), params={"size": 60, "seed": 0},
+@check("ST04", "审计抽样", "statistics", "info", needs=("payments",), params={"size": Param(60, min=1, max=100000), "seed": Param(0, min=0, max=2**63 - 1)},
        basis=B.AUDIT,
        description="A monetary-unit sample of successful lines for field verification: systematic selection over "
                    "cumulative amounts in payment_id order, from a start drawn from the district, year and seed.")

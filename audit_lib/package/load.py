@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import yaml
 
+from .. import yamlsafe
 from ..errors import PackageError
 from . import quality, values
-from .schema import FILE_EXTENSIONS, TABLES, Table
+from .schema import ENUMS, FILE_EXTENSIONS, TABLES, Table
 
 HEADER_SCAN_ROWS = 30
 # Free text is trimmed but not folded with NFKC (names have no full-width forms worth folding, and folding
@@ -109,14 +109,19 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_meta(root: Path) -> dict:
+def read_meta(root: Path) -> tuple[dict, bytes]:
+    """package.yaml's fields, checked, and the bytes they were read from."""
     path = root / "package.yaml"
     if not path.exists():
         raise PackageError(f"{root}: package.yaml is missing (district_code, district_name, year are required)")
+    _refuse_special(root, path)
     try:
-        meta = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise PackageError(f"{path}: not readable YAML: {e}") from None
+        if path.stat().st_size > yamlsafe.MAX_BYTES:
+            raise yamlsafe.YamlProblem(f"the file is larger than {yamlsafe.MAX_BYTES:,} bytes")
+        data = path.read_bytes()
+        meta = yamlsafe.loads(data) or {}
+    except (OSError, yamlsafe.YamlProblem) as e:
+        raise PackageError(f"{path}: {e}") from None
     if not isinstance(meta, dict):
         raise PackageError(f"{path}: expected a mapping of fields")
     for key in ("district_code", "year"):
@@ -132,14 +137,36 @@ def read_meta(root: Path) -> dict:
         raise PackageError(f"{path}: year must be a whole number, got '{meta['year']}'") from None
     meta.setdefault("district_name", "")
     meta["district_name"] = str(meta["district_name"])
-    return meta
+    meta["synthetic"] = meta.get("synthetic") is True
+    return meta, data
+
+
+def _refuse_special(root: Path, path: Path) -> None:
+    """A table file must be a plain file inside the package: not a directory, FIFO or device (reading one
+    hangs or fails), and not a link that leads out of the package folder."""
+    import os
+    import stat
+
+    try:
+        real = Path(os.path.realpath(path))
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        raise PackageError(f"{path.name}: cannot be read ({e.strerror or e})") from None
+    if path.is_symlink() and not real.is_relative_to(Path(os.path.realpath(root))):
+        raise PackageError(f"{path.name}: a link to {real}, outside the package folder; copy the file into the "
+                           f"package instead")
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else \
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a plain file"
+        raise PackageError(f"{path.name}: is {kind}, not a data file")
 
 
 def find_table_file(root: Path, table: Table) -> Path | None:
     names = {table.name.lower(), _norm_header(table.zh), *(_norm_header(a) for a in table.aliases)}
     found = []
     for p in sorted(root.iterdir()):
-        if p.is_file() and p.suffix.lower() in FILE_EXTENSIONS and _norm_header(p.stem) in names:
+        if p.suffix.lower() in FILE_EXTENSIONS and _norm_header(p.stem) in names:
+            _refuse_special(root, p)
             found.append(p)
     if len(found) > 1:
         raise PackageError(f"{root}: table {table.name} ({table.zh}) is given by more than one file: "
@@ -196,11 +223,53 @@ def _map_columns(header: list, table: Table, fname: str) -> tuple[dict[int, str]
     return mapping, ignored
 
 
+def _newlines(raw: bytes) -> bytes:
+    """Line ends as LF: Excel for Mac writes a lone CR between records."""
+    if b"\r" not in raw or raw.count(b"\r") == raw.count(b"\r\n"):
+        return raw
+    return raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+def _one_encoding(raw: bytes) -> tuple[str, bytes, list[int]]:
+    """A file that is not wholly one encoding: the encoding most of its non-ASCII lines are in (UTF-8 or
+    GB18030), the file as UTF-8 with every line not in that encoding blanked (so row numbers stay), and the
+    1-based numbers of those lines, to be quarantined. Never re-decodes a line into another encoding's garbage."""
+    lines = raw.split(b"\n")
+    utf_ok, utf_bad = [], []
+    for i, ln in enumerate(lines):
+        if ln.isascii():
+            continue
+        try:
+            ln.decode("utf-8")
+            utf_ok.append(i)
+        except UnicodeDecodeError:
+            utf_bad.append(i)
+    if len(utf_ok) >= len(utf_bad):
+        enc, bad = "utf-8", set(utf_bad)
+    else:
+        enc, bad = "gb18030", set(utf_ok)           # a line that is valid UTF-8 here is not GB18030 text
+        for i in utf_bad:
+            try:
+                lines[i].decode("gb18030")
+            except UnicodeDecodeError:
+                bad.add(i)
+    out = []
+    for i, ln in enumerate(lines):
+        if i in bad:
+            out.append(b"")
+        elif enc == "gb18030" and not ln.isascii():
+            out.append(ln.decode("gb18030").encode("utf-8"))
+        else:
+            out.append(ln)
+    return enc, b"\n".join(out), sorted(i + 1 for i in bad)
+
+
 def _read_csv(path: Path, table: Table, raw: bytes) -> Raw:
     if raw[:3] == b"\xef\xbb\xbf":
         raw = raw[3:]
     if not raw[: 1 << 16].strip() and not raw.strip():
         raise PackageError(f"{path.name}: the file is empty")
+    raw = _newlines(raw)
     head_text, encoding = _decode_head(raw, path)
     head_rows = list(csv.reader(head_text.splitlines()[:HEADER_SCAN_ROWS]))
     h = _find_header(head_rows, table)
@@ -214,11 +283,24 @@ def _read_csv(path: Path, table: Table, raw: bytes) -> Raw:
             return _parse_csv(path, table, raw, h, len(header), mapping, ignored)
         except _NotUtf8:
             pass
+    else:
+        try:
+            data = raw.decode("gb18030").encode("utf-8")
+            return _parse_csv(path, table, data, h, len(header), mapping, ignored)
+        except (UnicodeDecodeError, _NotUtf8):
+            pass
+    # Not wholly one encoding: choose one for the file, quarantine the rows that are not in it.
+    encoding, data, bad_lines = _one_encoding(raw)
+    if any(n <= h + 1 for n in bad_lines):
+        raise PackageError(f"{path.name}: the header row is not readable as {encoding} text")
     try:
-        data = raw.decode("gb18030").encode("utf-8")
-    except UnicodeDecodeError:
+        out = _parse_csv(path, table, data, h, len(header), mapping, ignored)
+    except _NotUtf8:
         raise PackageError(f"{path.name}: not readable as UTF-8, GBK or GB18030 text") from None
-    return _parse_csv(path, table, data, h, len(header), mapping, ignored)
+    out.rejected.append(quality.entries(
+        table.name, path.name, bad_lines, "*", [""] * len(bad_lines),
+        [f"row not readable as {encoding.upper()}, the encoding of the rest of the file"] * len(bad_lines)))
+    return out
 
 
 def _parse_csv(path: Path, table: Table, data: bytes, h: int, ncol: int, mapping: dict, ignored: list) -> Raw:
@@ -279,7 +361,8 @@ def _parse_csv(path: Path, table: Table, data: bytes, h: int, ncol: int, mapping
         rows = np.asarray(rownums, dtype=np.int64)
         cols = {name: pa.chunked_array([pa.array([r[i] for r in recs], type=pa.string())])
                 for i, name in mapping.items()}
-    rej = [quality.entries(table.name, path.name, [r["row"] or 0], "*", [r["text"]],
+    # The row's text is not kept: it holds identity and account numbers, and the report shows this list.
+    rej = [quality.entries(table.name, path.name, [r["row"] or 0], "*", [""],
                            [f"wrong number of columns ({r['n']} instead of {ncol})"]) for r in rejected]
     return Raw(cols, rows, ignored, rej)
 
@@ -298,16 +381,42 @@ def _cell_text(v) -> str | None:
     return str(v)
 
 
+XLSX_MAX_UNPACKED = 4 << 30        # a workbook that unpacks to more than this is refused (zip bombs)
+XLSX_MAX_RATIO = 200               # nor may any part unpack to more than 200 times its packed size (past 64 MiB)
+
+
+def _check_zip(path: Path, raw: bytes) -> None:
+    """Bound what a workbook may unpack to, from the sizes its zip directory declares (Python's zip reader
+    stops at the declared size), before any XML is parsed: a shared-strings bomb is refused, not expanded."""
+    import zipfile
+
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(raw)).infolist()
+    except (zipfile.BadZipFile, ValueError) as e:
+        raise PackageError(f"{path.name}: not a readable Excel workbook ({e})") from None
+    total = sum(i.file_size for i in infos)
+    worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
+    if total > XLSX_MAX_UNPACKED or (worst is not None and worst.file_size > 64 << 20
+                                     and worst.file_size > XLSX_MAX_RATIO * max(worst.compress_size, 1)):
+        raise PackageError(f"{path.name}: the workbook would unpack to {total:,} bytes (its part {worst.filename} "
+                           f"alone to {worst.file_size:,} from {worst.compress_size:,}); refused as a possible zip "
+                           f"bomb. Save it again from Excel, or export the table as CSV")
+
+
 def _read_xlsx(path: Path, table: Table, raw: bytes) -> Raw:
     import openpyxl
 
+    _check_zip(path, raw)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds for a damaged file
         raise PackageError(f"{path.name}: not a readable Excel workbook ({type(e).__name__}: {e})") from None
     try:
         wanted = {_norm_header(table.name), _norm_header(table.zh)}
-        ws = next((w for w in wb.worksheets if _norm_header(w.title) in wanted), wb.worksheets[0])
+        visible = [w for w in wb.worksheets if getattr(w, "sheet_state", "visible") == "visible"]
+        ws = next((w for w in visible if _norm_header(w.title) in wanted), visible[0] if visible else None)
+        if ws is None:
+            raise PackageError(f"{path.name}: every sheet of the workbook is hidden")
         it = ws.iter_rows(values_only=True)
         head = []
         for row in it:
@@ -349,6 +458,29 @@ def _read_xlsx(path: Path, table: Table, raw: bytes) -> Raw:
     return Raw(cols, np.asarray(rownums, dtype=np.int64), ignored, [])
 
 
+def _parquet_text(col: pa.ChunkedArray, ctype: str, enum, fname: str, label: str) -> pa.ChunkedArray:
+    """A typed Parquet column as the text the value parsers read. Parquet carries types, so they are read as
+    what they are: a date or timestamp as its date (a zoned timestamp at its own zone's wall-clock time), an
+    integer in a date column as a day number since 1970-01-01 (Parquet's DATE; Excel serials are for Excel), a
+    boolean status as success/failed. Nested columns are refused."""
+    t = col.type
+    if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t) or \
+            pa.types.is_fixed_size_binary(t):
+        raise PackageError(f"{fname}: column {label} holds {t} values; only plain values (text, numbers, dates, "
+                           f"booleans) can be read")
+    if pa.types.is_timestamp(t):
+        if t.tz is not None:
+            col = pc.local_timestamp(col)
+        if ctype == "date":
+            return pc.cast(pc.cast(col, pa.timestamp("s")).cast(pa.date32()), pa.string())
+        return pc.strftime(col, format="%Y-%m-%d %H:%M:%S")
+    if ctype == "date" and pa.types.is_integer(t):
+        return pc.cast(pc.cast(pc.cast(col, pa.int32()), pa.date32()), pa.string())
+    if pa.types.is_boolean(t) and ctype == "enum" and enum and {"success", "failed"} <= set(ENUMS.get(enum, ())):
+        return pc.if_else(col, pa.scalar("success"), pa.scalar("failed"))
+    return col
+
+
 def _read_parquet(path: Path, table: Table, raw: bytes) -> Raw:
     import pyarrow.parquet as pq
 
@@ -360,13 +492,14 @@ def _read_parquet(path: Path, table: Table, raw: bytes) -> Raw:
     cols = {}
     for i, name in mapping.items():
         col = tbl.column(i)
-        if table.column(name).type == "id" and (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
+        spec = table.column(name)
+        label = f"{name} ({tbl.column_names[i]})"
+        if spec.type == "id" and (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
             vals = col.slice(0, 5).to_pylist()
-            _lost_digits_error(path.name, f"{name} ({tbl.column_names[i]})",
-                               [(k + 2, str(v)) for k, v in enumerate(vals)])
+            _lost_digits_error(path.name, label, [(k + 2, str(v)) for k, v in enumerate(vals)])
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
-        cols[name] = col
+        cols[name] = _parquet_text(col, spec.type, spec.enum, path.name, label)
     return Raw(cols, np.arange(2, 2 + tbl.num_rows, dtype=np.int64), ignored, [])
 
 
@@ -463,7 +596,8 @@ def _load_table(root: Path, table: Table):
     raw = path.read_bytes()
     if not raw:
         raise PackageError(f"{path.name}: the file is empty")
-    info = InputFile(table.name, path.name, len(raw), root)
+    # The digest of the bytes that were read, not of the file later: what is signed is what was read.
+    info = InputFile(table.name, path.name, len(raw), root, hashlib.sha256(raw).hexdigest())
     parsed = READERS[path.suffix.lower()](path, table, raw)
     del raw
     if len(parsed.rows) == 0 and not parsed.rejected and table.required:
@@ -480,7 +614,7 @@ def load_package(root: str | Path, tables: list[str] | None = None, threads: int
     root = Path(root)
     if not root.is_dir():
         raise PackageError(f"{root}: not a folder")
-    meta = read_meta(root)
+    meta, meta_bytes = read_meta(root)
     pkg = Package(root=root, meta=meta, tables={}, quarantine=quality.combine([]))
     wanted = [t for t in TABLES if tables is None or t.name in tables or t.required]
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
@@ -497,5 +631,7 @@ def load_package(root: str | Path, tables: list[str] | None = None, threads: int
             pkg.ignored_columns[table.name] = ignored
         q_parts.append(q)
     pkg.quarantine = quality.combine(q_parts)
+    pkg.files.append(InputFile("package", "package.yaml", len(meta_bytes), root,
+                               hashlib.sha256(meta_bytes).hexdigest()))
     pkg.files.sort(key=lambda f: f.path)
     return pkg

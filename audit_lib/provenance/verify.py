@@ -1,66 +1,131 @@
-"""``audit verify`` and ``audit reproduce``."""
+"""``audit verify`` and ``audit reproduce``.
+
+verify: the envelope's signature by the folder's signer.pub.pem; that key in the trusted set, under the name
+the statement gives; the statement's run id, district and year matching the folder it sits in
+(``<year>/<district_code>/<run_id>``), so a run copied or rolled back into another folder fails; every subject a
+plain file of the run, with its sha256; nothing missing, nothing extra. Only files inside the run folder are
+ever opened. reproduce: verify first, then the recorded inputs (package.yaml included), then the checks again
+with the recorded parameters, and the findings digests compared.
+"""
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
-from .. import archive
-from ..errors import VerificationError
+from ..errors import AuditError, VerificationError
 from ..package.load import sha256_file
-from . import dsse, keys
+from . import attest, keys
 
 
-def verify(run_dir: str | Path, trusted: str | Path | None = None) -> tuple[list[str], dict]:
-    """Check the signature and every file. Returns (problems, statement); no problems means verified."""
+def _regular(p: Path) -> bool:
+    try:
+        return stat.S_ISREG(p.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def verify(run_dir: str | Path, trusted: str | Path | None = None, allow_demo: bool = False) -> tuple[list[str], dict]:
+    """Check the signature, the signer, the place and every file. Returns (problems, statement); no problems
+    means verified. A folder that is not a signed run at all raises VerificationError."""
     run_dir = Path(run_dir)
-    problems = []
+    if not run_dir.is_dir():
+        raise VerificationError(f"{run_dir}: not a run folder")
+    env = attest.read_envelope(run_dir)
+    pub_path = run_dir / attest.PUBKEY
+    if not _regular(pub_path):
+        raise VerificationError(f"{run_dir}: {attest.PUBKEY} is missing")
     try:
-        env = json.loads((run_dir / archive.SIGNATURE).read_text(encoding="utf-8"))
-        pub = keys.load_public((run_dir / archive.PUBKEY).read_bytes())
-    except (OSError, ValueError) as e:
-        raise VerificationError(f"{run_dir}: no readable signature or signer key ({e})") from None
-    try:
-        st = dsse.verify(env, pub)
-    except (ValueError, KeyError) as e:
-        raise VerificationError(f"{run_dir}: the signature does not verify: {e}") from None
+        pub = keys.load_public(pub_path.read_bytes()[: 1 << 16])
+    except (AuditError, OSError) as e:
+        raise VerificationError(f"{pub_path}: {e}") from None
+    st = attest.verify_envelope(env, pub)
+    pred = st["predicate"]
+    problems: list[str] = []
+
+    # Who signed: the trusted set vouches for the key and for the name.
     kid = keys.key_id(pub)
-    trusted_set = keys.trusted_ids(trusted)
-    if kid not in trusted_set:
-        problems.append(f"untrusted signer: key {kid} ({st['predicate'].get('signer', {}).get('name')}) is not in "
-                        f"the trusted set {trusted or keys.trusted_dir()}")
-    named = set()
+    named = (pred.get("signer") or {}).get("name") if isinstance(pred.get("signer"), dict) else None
+    try:
+        trusted_set = keys.trusted_keys(trusted)
+    except AuditError as e:
+        raise VerificationError(str(e)) from None
+    t = trusted_set.get(kid)
+    if kid == keys.demo_key_id() and t is None:
+        if not allow_demo:
+            problems.append(f"untrusted signer: the DEMO key {kid[:16]}… signs only synthetic demo packages and is "
+                            f"never trusted for real audits (check a demo run with --demo)")
+    elif t is None:
+        problems.append(f"untrusted signer: key {kid} ({named}) is not in the trusted set "
+                        f"{trusted or keys.trusted_dir()}")
+    elif not t.signer:
+        problems.append(f"untrusted signer name: the trusted set holds key {kid[:16]}… without a name "
+                        f"({t.path}), so '{named}' is vouched for by nobody")
+    elif t.signer != named:
+        problems.append(f"signer name differs: the statement says '{named}', the trusted set knows key "
+                        f"{kid[:16]}… as '{t.signer}'")
+
+    # Where it belongs: the folder <year>/<district_code>/<run_id>.
+    where = {"run_id": run_dir.name, "district_code": run_dir.parent.name, "year": run_dir.parent.parent.name}
+    for k, actual in where.items():
+        if str(pred.get(k)) != actual:
+            problems.append(f"moved: the statement is for {k} {pred.get(k)}, but sits in a folder for {actual}")
+
+    # What it covers: exactly the run's files, each a plain file inside the folder.
+    named_files = set()
     for s in st["subject"]:
         name = s["name"]
-        named.add(name)
+        if name not in attest.RUN_FILES or name in named_files:
+            problems.append(f"unexpected subject: {name!r}")
+            continue
+        named_files.add(name)
         p = run_dir / name
-        if not p.exists():
+        if not p.exists() and not p.is_symlink():
             problems.append(f"missing: {name}")
+        elif not _regular(p):
+            problems.append(f"changed: {name} (not a plain file)")
         elif sha256_file(p) != s["digest"]["sha256"]:
             problems.append(f"changed: {name}")
+    for name in attest.RUN_FILES:
+        if name not in named_files:
+            problems.append(f"not signed: {name}")
     for p in sorted(run_dir.iterdir()):
-        if p.name not in named | {archive.SIGNATURE, archive.PUBKEY}:
+        if p.name not in named_files | {attest.SIGNATURE, attest.PUBKEY}:
             problems.append(f"extra: {p.name}")
+    if "findings.json" in named_files and _regular(run_dir / "findings.json") and \
+            not any(x.endswith(": findings.json") for x in problems):
+        try:
+            digest = json.loads((run_dir / "findings.json").read_text(encoding="utf-8")).get("digest")
+        except (OSError, ValueError):
+            digest = None
+        if digest != pred.get("findings_digest"):
+            problems.append("findings.json's digest differs from the signed findings digest")
     return problems, st
 
 
-def reproduce(run_dir: str | Path, package: str | Path | None = None) -> tuple[list[str], dict]:
-    """Check the recorded inputs, re-run the checks with the recorded parameters, compare findings digests."""
-    from ..checks.engine import check_package
+def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: str | Path | None = None,
+              allow_demo: bool = False) -> tuple[list[str], dict]:
+    """Verify the run, check the recorded inputs, re-run the checks with the recorded parameters, compare
+    findings digests. Nothing recorded is trusted before the signature and the signer are."""
+    from ..params import Params
+    from ..pipeline import check_package
 
-    run_dir = Path(run_dir)
-    st = archive.statement_of(run_dir)
-    if st is None:
-        raise VerificationError(f"{run_dir}: no readable attestation")
+    problems, st = verify(run_dir, trusted, allow_demo)
     pred = st["predicate"]
+    if problems:
+        return ["not verified, so not re-produced: " + p for p in problems], pred
     folder = Path(package or pred["package"]["path"])
-    problems = []
-    for f in pred["package"]["files"]:
-        p = folder / f["path"]
-        if not p.exists():
-            problems.append(f"input missing: {f['path']}")
+    recorded = {f["path"]: f for f in pred["package"]["files"]}
+    if "package.yaml" not in recorded:
+        problems.append("the run did not record package.yaml among its inputs; it cannot be re-produced safely")
+    for rel, f in sorted(recorded.items()):
+        p = folder / rel
+        if Path(rel).is_absolute() or ".." in Path(rel).parts:
+            problems.append(f"input path not inside the package: {rel}")
+        elif not p.is_file():
+            problems.append(f"input missing: {rel}")
         elif sha256_file(p) != f["sha256"]:
-            problems.append(f"input changed: {f['path']} (sha256 differs from the recorded one)")
-    recorded = {f["path"] for f in pred["package"]["files"]}
+            problems.append(f"input changed: {rel} (sha256 differs from the recorded one)")
     from ..package.schema import FILE_EXTENSIONS
     if folder.is_dir():
         for p in sorted(folder.iterdir()):
@@ -68,7 +133,7 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None) -> tuple[l
                 problems.append(f"input added: {p.name}")
     if problems:
         return problems, pred
-    params = {"parameters": pred["parameters"].get("parameters") or {}, "checks": pred["parameters"].get("checks")}
+    params = Params.from_record(pred["parameters"])
     _, _, doc = check_package(folder, params)
     if doc["digest"] != pred["findings_digest"]:
         problems.append(f"findings differ: recorded {pred['findings_digest']}, re-run {doc['digest']}")

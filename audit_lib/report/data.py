@@ -10,8 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..checks import REGISTRY, Context
-from ..checks.engine import findings_doc, run_checks
-from ..package import load_package
+from ..pipeline import audit_package
 
 
 @dataclass
@@ -24,7 +23,7 @@ class RunData:
     rows: dict[str, tuple[int, int]]            # table -> (rows read, rows loaded)
     overview: dict = field(default_factory=dict)
     package: str = ""
-    params: dict = field(default_factory=dict)
+    params: object = None                       # the run's Params
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -62,18 +61,15 @@ def overview(ctx: Context) -> dict:
             "amount_fen": int(ok["amount"].sum()), "last_pay_date": ctx.last_pay_date}
 
 
-def prepare(package: str | Path, params: dict | None = None) -> RunData:
-    """Load a package, run the checks once, and gather what the report shows."""
-    params = params or {}
-    pkg = load_package(package)
-    ctx = Context.from_package(pkg)
-    outcomes = run_checks(ctx, params.get("parameters"), params.get("checks"))
-    doc = findings_doc(pkg.meta, outcomes, pkg.quarantine, params.get("parameters") or {})
+def prepare(package: str | Path, params=None) -> RunData:
+    """Run the one audit pipeline once and gather what the report shows."""
+    a = audit_package(package, params)
+    pkg, ctx, outcomes, doc = a.package, a.context, a.outcomes, a.findings
     evidence = {o.check.id: o.records for o in outcomes if o.records is not None and len(o.records)}
     rows = {t: (pkg.rows_read[t], len(df)) for t, df in pkg.tables.items()}
     files = [dict(table=f.table, path=f.path, bytes=f.bytes, sha256=f.sha256) for f in pkg.files]
     return RunData(meta=dict(pkg.meta), findings=doc, evidence=evidence, quarantine=pkg.quarantine, files=files,
-                   rows=rows, overview=overview(ctx), package=str(Path(package).resolve()), params=params)
+                   rows=rows, overview=overview(ctx), package=str(Path(package).resolve()), params=a.params)
 
 
 def check_meta(check_id: str):

@@ -14,11 +14,11 @@ def load(package: str = "", params_file: str = "", run_data: str = "", district_
     or for the bundled sample of the district when no package is given."""
     if run_data:
         return RunData.load(run_data)
-    from ..checks.engine import read_params
+    from ..params import Params
 
-    params = read_params(params_file) if params_file else {}
+    params = Params.from_file(params_file) if params_file else Params()
     if not package:
-        package = params.get("data") or ""
+        package = params.data or ""
     if not package:
         from ..synth import ensure_samples
 

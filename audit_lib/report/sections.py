@@ -76,8 +76,10 @@ MONEY_COLS = {"amount", "amount_fen", "expected", "fee", "credited", "credited_a
               "amount_paid", "amount_disclosed", "max_amount", "median_amount", "disbursed", "returned",
               "difference", "idle_amount", "total", "card"}
 
-_ID_RE = re.compile(r"^[0-9]{6}[0-9*]{8}[0-9]{3}[0-9Xx*]$|^[0-9]{15,17}[0-9Xx]$")
-_ACC_RE = re.compile(r"^[0-9]{12,}$")
+# Anywhere in a text: an identity number (18 characters, or 15 digits, masked or not, any case of x), or any
+# other run of 9 or more digits (accounts, cards, phone numbers).
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])([0-9]{6}[0-9*]{8}[0-9*]{3}[0-9Xx*]|[0-9]{15})(?![0-9A-Za-z])")
+_DIGITS_RE = re.compile(r"[0-9０-９]{9,}")
 
 
 def yuan(fen) -> str:
@@ -85,19 +87,12 @@ def yuan(fen) -> str:
 
 
 def mask_text(value) -> str:
-    """Mask any identity number or account number inside a key such as person_id|item_code|period."""
+    """Mask every identity number and every long digit run (account, card, phone) inside any text: a key such
+    as person_id|item_code|period, a quarantined cell, a whole row's text."""
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return ""
-    parts = str(value).split("|")
-    out = []
-    for p in parts:
-        if _ID_RE.match(p):
-            out.append(masked_id(p))
-        elif _ACC_RE.match(p):
-            out.append(masked_account(p))
-        else:
-            out.append(p)
-    return "|".join(out)
+    t = _ID_RE.sub(lambda m: masked_id(m.group(1)), str(value))
+    return _DIGITS_RE.sub(lambda m: masked_account(m.group(0)), t)
 
 
 def masked_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -118,6 +113,22 @@ def masked_frame(df: pd.DataFrame) -> pd.DataFrame:
             out[c] = s.dt.strftime("%Y-%m-%d").fillna("")
         else:
             out[c] = s.map(mask_text)
+    return out
+
+
+def mask_quarantine(q: pd.DataFrame) -> pd.DataFrame:
+    """Quarantined cells as the report shows them: a personal column's value masked by its own rule, every
+    other value with any identity or long digit run inside it masked."""
+    out = q[["table", "file", "row", "column", "value", "reason"]].copy()
+    col = out["column"].astype(str)
+    v = out["value"].astype(str)
+    shown = v.map(mask_text)
+    for cols, fn in ((ID_COLS, masked_ids), (NAME_COLS | {"counterparty_name"}, masked_names),
+                     (ACCOUNT_COLS | {"card_no", "counterparty_account"}, masked_accounts)):
+        hit = col.isin(cols).to_numpy()
+        if hit.any():
+            shown[hit] = fn(v[hit]).to_numpy()
+    out["value"] = shown
     return out
 
 
@@ -144,11 +155,12 @@ def scope(d: RunData) -> str:
     html.append("<h3>读取情况</h3>" + table(rows.rename(columns={"table": "数据表", "rows_read": "读取行数",
                                                               "rows_loaded": "载入行数"})))
     if len(q):
-        qq = q[["table", "file", "row", "column", "value", "reason"]].copy()
-        qq["value"] = qq["value"].map(mask_text)
+        qq = mask_quarantine(q.head(50))
+        more = f'<p class="note">仅显示前 50 条，共 {len(q)} 条；全部见 findings.json 的 data_quality。</p>' \
+            if len(q) > 50 else ""
         html.append(f"<h3>数据质量</h3><p>{len(q)} 个单元格不符合读取规则，所在行已隔离（未删除），列示如下：</p>"
                     + table(qq.rename(columns={"table": "数据表", "file": "文件", "row": "Excel行号", "column": "列",
-                                               "value": "值", "reason": "原因"}), limit=50))
+                                               "value": "值", "reason": "原因"})) + more)
     else:
         html.append("<h3>数据质量</h3><p>全部行均通过读取规则，无隔离行。</p>")
     return "\n".join(html)

@@ -19,6 +19,14 @@ def _cell(v):
     return v
 
 
+def guard(ws) -> None:
+    for r in ws.iter_rows():
+        for cell in r:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"          # text, not a formula
+                cell.quotePrefix = True
+
+
 def write(path: str | Path, findings: dict, evidence: dict[str, pd.DataFrame]) -> Path:
     import openpyxl
     from openpyxl.styles import Font
@@ -46,11 +54,8 @@ def write(path: str | Path, findings: dict, evidence: dict[str, pd.DataFrame]) -
         sh.append(cols)
         for row in ev[cols].itertuples(index=False):
             sh.append([_cell(v) for v in row])
-        for r in sh.iter_rows(min_row=2):
-            for cell in r:
-                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
-                    cell.data_type = "s"          # text, not a formula
-                    cell.quotePrefix = True
+    for sheet in wb.worksheets:                   # every cell, every sheet: data never becomes a formula
+        guard(sheet)
     wb.properties.title = meta
     wb.properties.keywords = "内部资料"
     wb.properties.creator = "audit_lib"

@@ -1,6 +1,7 @@
 """Synthetic districts with planted problems (``audit synth``)."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from .district import District, generate
@@ -26,7 +27,10 @@ def ensure_samples(root: Path | None = None) -> dict[str, Path]:
     out = {}
     for code, kw in SAMPLES.items():
         folder = base / code
-        if not (folder / "package.yaml").exists():
+        meta = folder / "package.yaml"
+        if not meta.exists() or "synthetic: true" not in meta.read_text(encoding="utf-8"):
+            if folder.exists():                  # a sample from before packages were marked synthetic
+                shutil.rmtree(folder)
             make_package(folder, district_code=code, year=2023, **kw)
         out[code] = folder
     return out

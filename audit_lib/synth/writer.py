@@ -160,6 +160,7 @@ def write_package(folder: str | Path, district, opt: WriteOptions | None = None,
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     meta = dict(district.meta)
+    meta["synthetic"] = True            # made by `audit synth`: the only data the DEMO key may sign
     (folder / "package.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False),
                                          encoding="utf-8")
     for name, df in district.tables.items():

@@ -1,0 +1,114 @@
+"""The run predicate: built and read here alone (the runner, the archive and the command line ask this module).
+
+A run's attestation is a DSSE envelope over an in-toto Statement v1 whose subjects are the run's four files and
+whose predicate records what was asked (parameters), what was read (every input file, package.yaml included,
+with bytes and sha256), the code, the environment, the times, the findings digest, the signer, and where the
+run belongs (run id, district code, year), so that a statement moved to another folder no longer verifies.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import platform
+import subprocess
+from pathlib import Path
+
+from .. import PROJECT_ROOT, __version__
+from ..errors import VerificationError
+from . import dsse
+
+RUN_FILES = ("report.html", "notebook.ipynb", "findings.json", "workpaper.xlsx")
+SIGNATURE = "attestation.dsse.json"
+PUBKEY = "signer.pub.pem"
+MAX_ENVELOPE = 16 << 20
+
+
+def git_commit() -> str | None:
+    try:
+        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                           timeout=5)
+        return (r.stdout.strip() or None) if r.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def environment() -> dict:
+    env = {"python": platform.python_version(), "platform": platform.platform()}
+    for mod in ("pandas", "numpy", "pyarrow", "duckdb", "scipy", "papermill", "nbconvert", "openpyxl",
+                "cryptography"):
+        try:
+            env[mod] = __import__(mod).__version__
+        except Exception:
+            env[mod] = None
+    return env
+
+
+def predicate(*, run_id: str, meta: dict, supersedes: str | None, params: dict, package_path: str,
+              files: list[dict], notebook: Path, notebook_sha256: str, started: str, finished: str,
+              findings_digest: str, signer: str, keyid: str) -> dict:
+    return {
+        "run_id": run_id, "district_code": str(meta["district_code"]),
+        "district_name": meta.get("district_name", ""), "year": int(meta["year"]), "supersedes": supersedes,
+        "parameters": params,
+        "package": {"path": package_path, "files": [
+            {"path": f["path"], "table": f["table"], "bytes": f["bytes"], "sha256": f["sha256"]} for f in files]},
+        "code": {"audit_lib": __version__, "git_commit": git_commit(),
+                 "notebook": str(notebook.relative_to(PROJECT_ROOT)) if notebook.is_relative_to(PROJECT_ROOT)
+                 else notebook.name, "notebook_sha256": notebook_sha256},
+        "environment": environment(),
+        "started": started, "finished": finished, "findings_digest": findings_digest,
+        "signer": {"name": signer, "keyid": keyid},
+    }
+
+
+def read_envelope(folder: Path) -> dict:
+    """The envelope in a run folder, checked for shape; VerificationError (exit 3) when malformed."""
+    p = Path(folder) / SIGNATURE
+    try:
+        if not p.is_file() or p.is_symlink():
+            raise VerificationError(f"{folder}: no {SIGNATURE} (not a run folder, or its signature is missing)")
+        if p.stat().st_size > MAX_ENVELOPE:
+            raise VerificationError(f"{p}: too large to be an attestation")
+        env = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise VerificationError(f"{p}: not a readable attestation ({type(e).__name__})") from None
+    if not isinstance(env, dict) or not isinstance(env.get("payload"), str) \
+            or not isinstance(env.get("signatures"), list) or not env["signatures"] \
+            or not all(isinstance(s, dict) and isinstance(s.get("sig"), str) for s in env["signatures"]):
+        raise VerificationError(f"{p}: malformed DSSE envelope (payload and signatures expected)")
+    return env
+
+
+def statement_shape(st) -> dict:
+    """The statement, if it has the shape a run's statement has; else VerificationError."""
+    ok = isinstance(st, dict) and isinstance(st.get("subject"), list) and isinstance(st.get("predicate"), dict)
+    if ok:
+        for s in st["subject"]:
+            if not (isinstance(s, dict) and isinstance(s.get("name"), str) and isinstance(s.get("digest"), dict)
+                    and isinstance(s["digest"].get("sha256"), str)):
+                ok = False
+        pred = st["predicate"]
+        for k in ("run_id", "district_code", "year", "findings_digest"):
+            if k not in pred:
+                ok = False
+    if not ok:
+        raise VerificationError("the signed statement does not have the shape of a run's statement")
+    return st
+
+
+def payload_unverified(folder: Path) -> dict | None:
+    """The statement without checking the signature: only for messages, never for decisions."""
+    try:
+        env = read_envelope(folder)
+        return statement_shape(json.loads(base64.b64decode(env["payload"], validate=True)))
+    except (VerificationError, ValueError, binascii.Error):
+        return None
+
+
+def verify_envelope(env: dict, public) -> dict:
+    try:
+        st = dsse.verify(env, public)
+    except (ValueError, KeyError, TypeError, binascii.Error) as e:
+        raise VerificationError(f"the signature does not verify: {e}") from None
+    return statement_shape(st)
