@@ -77,7 +77,8 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
             render.execute(NOTEBOOK, tmp / "notebook.ipynb", {
                 "district_code": code, "year": year, "package": str(package), "params_file": params.path or "",
                 "run_data": str(handoff), "run_id": run_id, "signer": sk.signer, "signer_keyid": sk.keyid,
-                "supersedes": supersedes or ""}, cwd=PROJECT_ROOT)
+                "supersedes": supersedes or ""}, cwd=PROJECT_ROOT,
+                runtime_dir=root / ".tmp" / f"kernels-{os.getpid()}")
             timings["notebook"] = time.perf_counter() - t
             t = time.perf_counter()
             title = f"{d.meta.get('district_name', '')}{year}年一卡通审计报告 {run_id}"

@@ -462,7 +462,7 @@ def test_xlsx_shared_strings_bomb_is_refused_unexpanded(tmp_path):
         z.writestr("[Content_Types].xml", "<Types/>")
         with z.open("xl/sharedStrings.xml", "w") as f:
             block = b"<si><t>a</t></si>" * 4096
-            for _ in range(80 << 20 // len(block)):
+            for _ in range((80 << 20) // len(block)):
                 f.write(block)
     with pytest.raises(PackageError, match="zip bomb"):
         load_package(root)

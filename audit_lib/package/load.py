@@ -196,7 +196,9 @@ def _decode_head(raw: bytes, path: Path) -> tuple[str, str]:
     try:
         return head.decode("gb18030", errors="ignore" if len(raw) > len(head) else "strict"), "gb18030"
     except UnicodeDecodeError:
-        raise PackageError(f"{path.name}: not readable as UTF-8, GBK or GB18030 text") from None
+        pass
+    enc, text, _ = _one_encoding(head)           # a mixed head: the encoding of most of its lines
+    return text.decode("utf-8", errors="replace"), enc
 
 
 class _NotUtf8(Exception):

@@ -28,9 +28,18 @@ a.anchor-link { display: none; }
 """
 
 
-def execute(notebook: Path, out: Path, parameters: dict, cwd: Path | None = None, kernel: str = "python3") -> Path:
-    """Run the notebook with its parameters (given as Python values, so codes like "120104" stay text)."""
+def execute(notebook: Path, out: Path, parameters: dict, cwd: Path | None = None, kernel: str = "python3",
+            runtime_dir: Path | None = None) -> Path:
+    """Run the notebook with its parameters (given as Python values, so codes like "120104" stay text).
+    ``runtime_dir`` is where the kernel's connection files go (a folder the archive cleans when a run is
+    killed), set once per process."""
+    import os
+
     import papermill as pm
+
+    if runtime_dir is not None:
+        runtime_dir.mkdir(mode=0o700, exist_ok=True)
+        os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime_dir)
 
     pm.execute_notebook(str(notebook), str(out), parameters=parameters, kernel_name=kernel,
                         cwd=str(cwd) if cwd else None, progress_bar=False, log_output=False,
