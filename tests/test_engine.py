@@ -50,7 +50,7 @@ def test_findings_shape_and_byte_identical_runs(tmp_path):
     rc04 = next(c for c in doc["checks"] if c["id"] == "RC04")
     assert rc04 == {"id": "RC04", "title": "应发未发", "family": "reconciliation", "severity": "medium",
                     "status": "flagged", "reason": None, "key": "person_id|item_code|period", "count": 1,
-                    "amount_fen": 10000, "records": [f"{HEAD}|A01|2023-02"], "metrics": {}}
+                    "amount_fen": 10000, "records": [f"{HEAD}|A01|2023-02"], "metrics": {}, "origin": "builtin"}
     statuses = {c["id"]: c["status"] for c in doc["checks"]}
     assert statuses["EL01"] == "skipped" and statuses["ST04"] == "info" and statuses["RC03"] == "clear"
     assert doc["parameters"]["CP10"] == {"grace_days": 30}

@@ -6,4 +6,6 @@ from . import compliance, eligibility, reconciliation, statistics  # noqa: F401 
 from .context import Context
 from .registry import REGISTRY, Check, Param, Registry, Result, check, keyed
 
+REGISTRY.mark_builtin()
+
 __all__ = ["REGISTRY", "Check", "Context", "Param", "Registry", "Result", "check", "keyed"]

@@ -77,7 +77,7 @@ class Context:
 
     def __init__(self, tables: dict[str, pd.DataFrame], district_code: str = "", year: int = 0,
                  district_name: str = ""):
-        self.tables = tables
+        self.tables = {name: df.copy(deep=False) for name, df in tables.items()}   # the caller's stay theirs
         self.district_code = district_code
         self.district_name = district_name
         self.year = int(year)
@@ -85,6 +85,9 @@ class Context:
     @classmethod
     def from_package(cls, pkg: Package) -> "Context":
         return cls(pkg.tables, pkg.district_code, pkg.year, pkg.district_name)
+
+    def view(self) -> "CheckView":
+        return CheckView(self)
 
     def has(self, name: str) -> bool:
         return name in self.tables
@@ -274,7 +277,43 @@ class Context:
             if view:
                 con.execute(f"create or replace temp table {view} as {query}")
                 return None
-            return con.execute(query).df()
+            rel = con.sql(query)
+            # DuckDB sums whole numbers as HUGEINT, which pandas would receive as float: money stays integer.
+            huge = [c for c, t in zip(rel.columns, rel.types) if str(t) == "HUGEINT"]
+            if huge:
+                cols = ", ".join(f'"{c}"::BIGINT as "{c}"' for c in huge)
+                rel = rel.select(f"* replace ({cols})")
+            return rel.df()
         finally:
             for name in frames:
                 con.unregister(name)
+
+
+def _fresh(value):
+    """A table handed to one check: a new shallow copy (pandas copy-on-write makes any write into it copy the
+    data it touches; dropping rows in place changes only the copy)."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return value.copy(deep=False)
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    return value
+
+
+class CheckView:
+    """What one check sees of a Context: every table and shared derivation, each time as a fresh view, so that
+    a check that changes its tables (in a notebook, say) changes nothing any other check sees, nor the caller's
+    own tables. The derivations are still computed once, by the Context behind it."""
+
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx: Context):
+        object.__setattr__(self, "_ctx", ctx)
+
+    def __getattr__(self, name):
+        return _fresh(getattr(self._ctx, name))
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a check cannot change the tables it is given (tried to set {name!r})")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"a check cannot change the tables it is given (tried to delete {name!r})")

@@ -10,7 +10,9 @@ from ..errors import ParamsError
 from ..package.schema import TABLE_BY_NAME
 from . import REGISTRY
 from .context import Context
-from .registry import Check, Registry, Result
+from .registry import Check, Registry, Result, fingerprint
+
+STATUSES = (None, "info", "skipped")
 
 
 @dataclass
@@ -21,6 +23,8 @@ class Outcome:
     records: pd.DataFrame | None = None       # evidence, one row per flagged key (full values: not for reports)
     metrics: dict = field(default_factory=dict)
     seconds: float = 0.0
+    origin: str = "builtin"                   # builtin, replaced (another function under a built-in id), custom
+    code: dict = field(default_factory=dict)  # module, qualname and source sha256 of the function that ran
 
     @property
     def keys(self) -> list[str]:
@@ -42,7 +46,7 @@ class Outcome:
         return {"id": self.check.id, "title": self.check.title, "family": self.check.family,
                 "severity": self.check.severity, "status": self.status, "reason": self.reason,
                 "key": self.check.key, "count": len(keys), "amount_fen": self.amount_fen,
-                "records": keys, "metrics": self.metrics}
+                "records": keys, "metrics": self.metrics, "origin": self.origin}
 
 
 def effective_params(c: Check, overrides: dict | None) -> dict:
@@ -55,39 +59,74 @@ def _missing(c: Check, ctx: Context) -> list[str]:
 
 
 def _normalise(c: Check, out) -> Result:
+    """A check's return value as a Result, or ValueError: anything but a well-formed result is that check's
+    error, never a silent "clear" (a check that forgot to return gives None)."""
+    if out is None:
+        raise ValueError("the check returned nothing (None): return a DataFrame of flagged records with a 'key' "
+                         "column (empty when nothing is flagged), or a Result")
+    if not isinstance(out, (Result, pd.DataFrame)):
+        raise ValueError(f"the check returned a {type(out).__name__}, not a DataFrame or a Result")
     res = out if isinstance(out, Result) else Result(records=out)
-    if res.records is not None:
-        if "key" not in res.records:
-            raise ValueError(f"check {c.id} returned records without a 'key' column")
-        res.records = res.records.reset_index(drop=True)
+    if res.status not in STATUSES:
+        raise ValueError(f"the check returned status {res.status!r} (allowed: info, skipped, or none)")
+    if res.records is None:
+        if res.status is None:
+            raise ValueError("the check returned a Result without records: give an empty DataFrame when nothing "
+                             "is flagged")
+        return res
+    if not isinstance(res.records, pd.DataFrame):
+        raise ValueError(f"the check's records are a {type(res.records).__name__}, not a DataFrame")
+    if "key" not in res.records:
+        raise ValueError(f"check {c.id} returned records without a 'key' column")
+    if not isinstance(res.metrics, dict):
+        raise ValueError("the check's metrics are not a mapping")
+    if "amount_fen" in res.records:
+        a = res.records["amount_fen"]
+        if a.dtype == object and a.map(lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool))).all():
+            res.records = res.records.assign(amount_fen=pd.array(a.tolist(), dtype="Int64"))   # built row by row
+        elif pd.api.types.is_bool_dtype(a) or not pd.api.types.is_integer_dtype(a):
+            raise ValueError(f"the check's amount_fen column is {a.dtype}, not integer fen (money is never a float)")
+    res.records = res.records.reset_index(drop=True)
     return res
 
 
-def run_one(c: Check, ctx: Context | list[Context], params: dict, unusable: dict | None = None) -> Outcome:
-    """Run one check. ``unusable`` names tables that were read but lost too many rows to quarantine: a check
-    that needs one is not executed (skipped, with the reason), never reported clear."""
+def run_one(c: Check, ctx: Context | list[Context], params: dict, unusable: dict | None = None,
+            registry: Registry | None = None) -> Outcome:
+    """Run one check on fresh views of the tables. ``unusable`` names tables that were read but lost too many
+    rows to quarantine: a check that needs one is not executed (skipped, with the reason), never clear."""
     t0 = time.perf_counter()
+    fp = fingerprint(c)
+    origin = (registry or REGISTRY).origin(c, fp)
+    code = {k: v for k, v in fp.items() if not k.startswith("_")}
+    if origin != "builtin" and fp["_source"] is not None:
+        code["source"] = fp["_source"]
+
+    def outcome(status, reason=None, records=None, metrics=None):
+        return Outcome(c, status, reason, records, metrics or {}, time.perf_counter() - t0, origin, code)
+
     contexts = ctx if isinstance(ctx, list) else [ctx]
     if c.multi and len(contexts) < 2:
-        return Outcome(c, "skipped", "needs several districts: run `audit check` on several package folders")
+        return outcome("skipped", "needs several districts: run `audit check` on several package folders")
     missing = sorted({m for x in contexts for m in _missing(c, x)})
     if missing:
         names = ", ".join(f"{m} ({TABLE_BY_NAME[m].zh})" if m in TABLE_BY_NAME else m for m in missing)
-        return Outcome(c, "skipped", f"data not provided: {names}")
+        return outcome("skipped", f"data not provided: {names}")
     bad = [unusable[n] for n in c.needs if unusable and n in unusable]
     if bad:
-        return Outcome(c, "skipped", "not executed: " + "; ".join(bad))
+        return outcome("skipped", "not executed: " + "; ".join(bad))
+    views = [x.view() for x in contexts]
     try:
-        res = _normalise(c, c.func(contexts if c.multi else contexts[0], **params))
+        res = _normalise(c, c.func(views if c.multi else views[0], **params))
+        _ = Outcome(c, "flagged", records=res.records).amount_fen       # the money must add up as integers
     except Exception as e:   # one check's failure is reported as its own error and never stops the others
-        return Outcome(c, "error", f"{type(e).__name__}: {e}", seconds=time.perf_counter() - t0)
-    if res.status in ("skipped",):
+        return outcome("error", f"{type(e).__name__}: {e}")
+    if res.status == "skipped":
         status = "skipped"
     elif res.status == "info" or c.severity == "info":
         status = "info"
     else:
-        status = "flagged" if res.records is not None and len(res.records) else "clear"
-    return Outcome(c, status, res.reason, res.records, res.metrics, time.perf_counter() - t0)
+        status = "flagged" if len(res.records) else "clear"
+    return outcome(status, res.reason, res.records, res.metrics)
 
 
 def select_checks(registry: Registry, select: list[str] | None, multi: bool) -> list[Check]:
@@ -112,8 +151,8 @@ def run_checks(ctx: Context | list[Context], parameters: dict | None = None, sel
             raise ParamsError(f"parameters given for unknown check {cid}")
     checks = select_checks(registry, select, multi)
     params = {c.id: effective_params(c, parameters.get(c.id)) for c in checks}     # all validated before any runs
-    return [run_one(c, ctx if multi else (ctx[0] if isinstance(ctx, list) else ctx), params[c.id], unusable)
-            for c in checks]
+    return [run_one(c, ctx if multi else (ctx[0] if isinstance(ctx, list) else ctx), params[c.id], unusable,
+                    registry) for c in checks]
 
 
 def findings_doc(meta: dict, outcomes: list[Outcome], quarantine: pd.DataFrame, parameters: dict) -> dict:

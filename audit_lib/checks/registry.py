@@ -12,6 +12,8 @@ applicable.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import inspect
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -149,10 +151,43 @@ class Check:
         return out
 
 
+def fingerprint(c: Check) -> dict:
+    """Where a check's code comes from and the sha256 of its source (of its compiled code where the source
+    cannot be read), so that a signed run says exactly which code produced each result."""
+    func = c.func
+    try:
+        source = inspect.getsource(func)
+        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    except (OSError, TypeError):
+        source = None
+        code = getattr(func, "__code__", None)
+        raw = (code.co_code + repr(code.co_consts).encode()) if code else repr(func).encode()
+        digest = hashlib.sha256(raw).hexdigest()
+    return {"id": c.id, "module": getattr(func, "__module__", None), "qualname": getattr(func, "__qualname__", None),
+            "source_sha256": digest, "_source": source}
+
+
+ORIGIN_ZH = {"builtin": "内置", "replaced": "已替换内置检查", "custom": "自定义"}
+
+
 class Registry:
     def __init__(self):
         self._checks: dict[str, Check] = {}
         self._plugins_loaded = False
+        self._builtin: dict[str, str] = {}        # id -> source sha256 of the catalogue's own check
+
+    def mark_builtin(self) -> None:
+        """Remember the catalogue as shipped (called once, when the built-in checks have registered)."""
+        self._builtin = {i: fingerprint(c)["source_sha256"] for i, c in self._checks.items()}
+
+    def origin(self, c: Check, fp: dict | None = None) -> str:
+        """builtin (the catalogue's own code for that id), replaced (another function under a built-in id) or
+        custom (an id the catalogue does not have: a notebook's or a plugin's check)."""
+        if c.id not in self._builtin:
+            return "custom"
+        fp = fp or fingerprint(c)
+        return "builtin" if fp["source_sha256"] == self._builtin[c.id] and \
+            (fp["module"] or "").startswith("audit_lib.checks.") else "replaced"
 
     def register(self, c: Check, replace: bool = False) -> Check:
         old = self._checks.get(c.id)

@@ -152,8 +152,9 @@ TABLES: tuple[Table, ...] = (
     Table("disclosures", "公示", False, (
         C("item_code", "项目编码", "str", nonnull=True),
         C("period", "所属期", "period"),
-        # Usually masked (120104********123X), so held as text, not validated as an identity number.
-        C("person_id", "身份证号", "str", nonnull=True),
+        # Usually masked (120104********123X), so not validated as an identity number; a trailing x becomes X
+        # as in every identity column.
+        C("person_id", "身份证号", "masked_id", nonnull=True),
         C("name", "姓名", "str"),
         C("amount", "金额", "money"),
         C("published_date", "公示日期", "date", nonnull=False),

@@ -322,7 +322,7 @@ def parse_int(arr) -> Parsed:
 
 
 PARSERS = {
-    "id": parse_id, "str": parse_str, "int": parse_int, "money": parse_money,
+    "id": parse_id, "masked_id": parse_id, "str": parse_str, "int": parse_int, "money": parse_money,
     "date": parse_date, "period": parse_period, "bool": parse_bool,
 }
 
