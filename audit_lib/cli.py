@@ -15,6 +15,16 @@ def _cmd_synth(args) -> int:
     from .synth import make_package
     from .synth.writer import WriteOptions
 
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not args.force:
+            raise AuditError(f"{out} exists and is not empty: choose an empty or new folder, or pass --force to "
+                             f"replace what is in it")
+        if not out.is_dir() or not (out / "package.yaml").exists() and any(out.iterdir()):
+            raise AuditError(f"{out} does not hold a package; --force replaces only a package folder")
+        import shutil
+
+        shutil.rmtree(out)
     opt = WriteOptions(fmt=args.format, encoding=args.encoding, chinese_headers=args.chinese_headers,
                        chinese_values=args.chinese_headers, title_rows=args.title_rows)
     d = make_package(args.out, district_code=args.district_code, year=args.year, lines=args.lines,
@@ -56,6 +66,10 @@ def _cmd_check(args) -> int:
         print(f"{j['id']}  {j['severity']:6s} {j['status']:8s} {j['count']:>7d} {amount:>16s}  {j['title']}"
               + (f"  ({j['reason']})" if j["reason"] else ""))
     print(path)
+    errors = [o.check.id for o in outcomes if o.status == "error"]
+    if errors:
+        print(f"audit: incomplete: check(s) in error: {', '.join(errors)}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -73,7 +87,7 @@ def _cmd_demo(args) -> int:
     folder = run(str(samples["120104"]), key_path=str(key), archive_root=args.archive, timings=timings)
     print("times: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     print(folder)
-    return 0
+    return _incomplete(folder)
 
 
 def _cmd_run(args) -> int:
@@ -84,7 +98,15 @@ def _cmd_run(args) -> int:
                  timings=timings)
     print("times: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     print(folder)
-    return 0
+    return _incomplete(folder)
+
+
+def _incomplete(folder: Path) -> int:
+    """1 when the run was signed incomplete (a check in error), else 0."""
+    from .archive import statement_of
+
+    st = statement_of(folder) or {}
+    return 1 if st.get("predicate", {}).get("incomplete") else 0
 
 
 def _batch_one(job):
@@ -275,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--encoding", default="utf-8", choices=["utf-8", "utf-8-sig", "gbk", "gb18030"])
     s.add_argument("--chinese-headers", action="store_true", help="Chinese headers and values")
     s.add_argument("--title-rows", type=int, default=0, help="title lines above the header")
+    s.add_argument("--force", action="store_true", help="replace the package already in --out")
     s.set_defaults(func=_cmd_synth)
 
     v = sub.add_parser("validate", help="read and check a package; print a data-quality summary")

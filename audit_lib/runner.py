@@ -90,7 +90,8 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
                 run_id=run_id, meta=d.meta, supersedes=supersedes, params=params.record(),
                 package_path=str(Path(package).resolve()), files=d.files, notebook=NOTEBOOK,
                 notebook_sha256=sha256_file(NOTEBOOK), started=started, finished=_now(),
-                findings_digest=d.findings["digest"], signer=sk.signer, keyid=sk.keyid)
+                findings_digest=d.findings["digest"], signer=sk.signer, keyid=sk.keyid,
+                checks=d.checks_code, in_error=d.in_error)
             env = dsse.sign(dsse.statement(subjects, predicate), sk.key)
             (tmp / attest.SIGNATURE).write_text(json.dumps(env, indent=1) + "\n", encoding="utf-8")
             (tmp / attest.PUBKEY).write_bytes(keys.public_pem(sk.key.public_key()))
@@ -106,5 +107,10 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
     problem = archive.index_add(root, final)        # the run is archived: an index problem is only a warning
     if problem:
         warn(problem)
+    if d.in_error:
+        warn(f"the run is incomplete: check(s) in error: {', '.join(d.in_error)} (signed and marked incomplete)")
+    for c in d.not_builtin:
+        warn(f"check {c['id']} is {c['origin']} ({c['module']}.{c['qualname']}), named so in the report and the "
+             f"signature")
     timings["total"] = time.perf_counter() - t0
     return final

@@ -46,7 +46,7 @@ def environment() -> dict:
 
 def predicate(*, run_id: str, meta: dict, supersedes: str | None, params: dict, package_path: str,
               files: list[dict], notebook: Path, notebook_sha256: str, started: str, finished: str,
-              findings_digest: str, signer: str, keyid: str) -> dict:
+              findings_digest: str, signer: str, keyid: str, checks: list[dict], in_error: list[str]) -> dict:
     return {
         "run_id": run_id, "district_code": str(meta["district_code"]),
         "district_name": meta.get("district_name", ""), "year": int(meta["year"]), "supersedes": supersedes,
@@ -55,11 +55,32 @@ def predicate(*, run_id: str, meta: dict, supersedes: str | None, params: dict, 
             {"path": f["path"], "table": f["table"], "bytes": f["bytes"], "sha256": f["sha256"]} for f in files]},
         "code": {"audit_lib": __version__, "git_commit": git_commit(),
                  "notebook": str(notebook.relative_to(PROJECT_ROOT)) if notebook.is_relative_to(PROJECT_ROOT)
-                 else notebook.name, "notebook_sha256": notebook_sha256},
+                 else notebook.name, "notebook_sha256": notebook_sha256,
+                 "checks": sorted(checks, key=lambda c: c["id"])},
+        "incomplete": bool(in_error), "checks_in_error": sorted(in_error),
         "environment": environment(),
         "started": started, "finished": finished, "findings_digest": findings_digest,
         "signer": {"name": signer, "keyid": keyid},
     }
+
+
+def code_differences(recorded: list[dict], registry) -> list[str]:
+    """Checks whose code now differs from the code a run recorded (or that are not registered any more)."""
+    from ..checks.registry import fingerprint
+
+    out = []
+    for rec in recorded or []:
+        cid = rec.get("id")
+        if cid not in registry:
+            out.append(f"check {cid} ({rec.get('origin')}, from {rec.get('module')}) is not registered here")
+            continue
+        c = registry.get(cid)
+        now = fingerprint(c)
+        if now["source_sha256"] != rec.get("source_sha256"):
+            out.append(f"check {cid}'s code differs from the run's: recorded {rec.get('module')}.{rec.get('qualname')} "
+                       f"sha256 {str(rec.get('source_sha256'))[:16]}…, now {now['module']}.{now['qualname']} "
+                       f"sha256 {now['source_sha256'][:16]}… ({registry.origin(c, now)})")
+    return out
 
 
 def read_envelope(folder: Path) -> dict:

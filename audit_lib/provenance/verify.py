@@ -131,6 +131,9 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: s
         for p in sorted(folder.iterdir()):
             if p.suffix.lower() in FILE_EXTENSIONS and p.name not in recorded:
                 problems.append(f"input added: {p.name}")
+    from ..checks import REGISTRY
+
+    problems += attest.code_differences(pred.get("code", {}).get("checks"), REGISTRY)
     if problems:
         return problems, pred
     params = Params.from_record(pred["parameters"])

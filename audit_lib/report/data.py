@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..checks import REGISTRY, Context
+from ..checks import Context
 from ..pipeline import audit_package
 
 
@@ -24,6 +24,16 @@ class RunData:
     overview: dict = field(default_factory=dict)
     package: str = ""
     params: object = None                       # the run's Params
+    checks_code: list = field(default_factory=list)   # per check that ran: id, origin, module, source sha256
+    check_info: dict = field(default_factory=dict)    # per check that ran: its description and policy basis
+
+    @property
+    def in_error(self) -> list[str]:
+        return [c["id"] for c in self.findings["checks"] if c["status"] == "error"]
+
+    @property
+    def not_builtin(self) -> list[dict]:
+        return [c for c in self.checks_code if c["origin"] != "builtin"]
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -69,8 +79,12 @@ def prepare(package: str | Path, params=None) -> RunData:
     rows = {t: (pkg.rows_read[t], len(df)) for t, df in pkg.tables.items()}
     files = [dict(table=f.table, path=f.path, bytes=f.bytes, sha256=f.sha256) for f in pkg.files]
     return RunData(meta=dict(pkg.meta), findings=doc, evidence=evidence, quarantine=pkg.quarantine, files=files,
-                   rows=rows, overview=overview(ctx), package=str(Path(package).resolve()), params=a.params)
+                   rows=rows, overview=overview(ctx), package=str(Path(package).resolve()), params=a.params,
+                   checks_code=[{"origin": o.origin, **o.code} for o in outcomes],
+                   check_info={o.check.id: {"description": o.check.description, "basis": o.check.basis}
+                               for o in outcomes})
 
 
-def check_meta(check_id: str):
-    return REGISTRY.get(check_id) if check_id in REGISTRY else None
+def check_meta(d: RunData, check_id: str) -> dict | None:
+    """The description and basis of a check as it ran (the command's registry, not the kernel's)."""
+    return d.check_info.get(check_id)

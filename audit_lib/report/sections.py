@@ -11,6 +11,7 @@ import pandas as pd
 from ..package.identity import masked_account, masked_accounts, masked_id, masked_ids, masked_names
 from ..package.values import fen_to_yuan_text
 from ..checks.compliance import target_for
+from ..checks.registry import ORIGIN_ZH
 from . import charts
 from .data import RunData, check_meta
 
@@ -194,13 +195,33 @@ def overall(d: RunData) -> str:
     return "\n".join(html)
 
 
+def caveats(d: RunData) -> str:
+    """What the reader must know before trusting the results: checks in error (the audit is incomplete), and
+    checks that are not the catalogue's own code (custom, or a built-in replaced)."""
+    out = []
+    err = [c for c in d.findings["checks"] if c["status"] == "error"]
+    if err:
+        items = "；".join(f"{escape(c['id'])} {escape(c['title'])}（{escape(str(c['reason'] or ''))}）" for c in err)
+        out.append(f'<p class="demo">审计结论：本次审计不完整——以下检查执行出错，其结果不可用：{items}。</p>')
+    other = [c for c in d.findings["checks"] if c.get("origin", "builtin") != "builtin"]
+    if other:
+        items = "；".join(f"{escape(c['id'])} {escape(c['title'])}（{escape(ORIGIN_ZH.get(c['origin'], c['origin']))}）"
+                         for c in other)
+        out.append(f'<p class="demo">注意：以下检查不是工作台内置检查目录中的代码，其代码摘要记录在签名中：{items}。</p>')
+    return "".join(out)
+
+
 def summary(d: RunData) -> str:
     rows = []
+    custom = any(c.get("origin", "builtin") != "builtin" for c in d.findings["checks"])
     for c in d.findings["checks"]:
-        rows.append({"编号": c["id"], "检查": c["title"], "类别": FAMILY_ZH.get(c["family"], c["family"]),
-                     "风险等级": SEVERITY_ZH.get(c["severity"], c["severity"]),
-                     "结果": STATUS_ZH.get(c["status"], c["status"]), "疑点数": c["count"],
-                     "涉及金额（元）": yuan(c["amount_fen"]) if c["amount_fen"] else ""})
+        row = {"编号": c["id"], "检查": c["title"], "类别": FAMILY_ZH.get(c["family"], c["family"]),
+               "风险等级": SEVERITY_ZH.get(c["severity"], c["severity"]),
+               "结果": STATUS_ZH.get(c["status"], c["status"]), "疑点数": c["count"],
+               "涉及金额（元）": yuan(c["amount_fen"]) if c["amount_fen"] else ""}
+        if custom:
+            row["来源"] = ORIGIN_ZH.get(c.get("origin", "builtin"), c.get("origin"))
+        rows.append(row)
     flagged = [c for c in d.findings["checks"] if c["status"] == "flagged"]
     high = [c for c in flagged if c["severity"] == "high"]
     return (f"<p>共执行 {len(d.findings['checks'])} 项检查，{len(flagged)} 项发现疑点，其中高风险 {len(high)} 项。</p>"
@@ -208,14 +229,17 @@ def summary(d: RunData) -> str:
 
 
 def check_section(d: RunData, c: dict, limit: int = 20) -> str:
-    meta = check_meta(c["id"])
+    meta = check_meta(d, c["id"])
+    origin = c.get("origin", "builtin")
     html = [f'<section class="check" id="check-{escape(c["id"])}">',
-            f"<h3>{escape(c['id'])} {escape(c['title'])}</h3>",
+            f"<h3>{escape(c['id'])} {escape(c['title'])}"
+            + (f"（{escape(ORIGIN_ZH.get(origin, origin))}）" if origin != "builtin" else "") + "</h3>",
             f"<p class=\"meta\">类别：{escape(FAMILY_ZH.get(c['family'], c['family']))}；风险等级："
             f"{escape(SEVERITY_ZH.get(c['severity'], c['severity']))}；记录键：{escape(c['key'])}</p>"]
     if meta is not None:
-        html.append(f"<p><b>检查内容：</b>{escape(WHAT_ZH.get(c['id'], meta.description))}</p>")
-        html.append(f"<p><b>政策依据：</b>{escape(meta.basis)}</p>")
+        what = WHAT_ZH.get(c["id"], meta["description"]) if origin == "builtin" else meta["description"]
+        html.append(f"<p><b>检查内容：</b>{escape(what)}</p>")
+        html.append(f"<p><b>政策依据：</b>{escape(meta['basis'])}</p>")
         params = d.findings["parameters"].get(c["id"])
         if params:
             html.append(f"<p><b>参数：</b>{escape(str(params))}</p>")
