@@ -25,8 +25,12 @@ def _cmd_synth(args) -> int:
         import shutil
 
         shutil.rmtree(out)
-    opt = WriteOptions(fmt=args.format, encoding=args.encoding, chinese_headers=args.chinese_headers,
-                       chinese_values=args.chinese_headers, title_rows=args.title_rows)
+    if args.as_exported:
+        opt = WriteOptions.as_exported()
+    else:
+        opt = WriteOptions(fmt=args.format, encoding=args.encoding, chinese_headers=args.chinese_headers,
+                           chinese_values=args.chinese_headers, title_rows=args.title_rows,
+                           money_style=args.money_style, mixed_forms=args.mixed_forms)
     d = make_package(args.out, district_code=args.district_code, year=args.year, lines=args.lines,
                      seed=args.seed, clean=args.clean, options=opt)
     n = len(d.tables["payments"])
@@ -298,6 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--chinese-headers", action="store_true", help="Chinese headers and values")
     s.add_argument("--title-rows", type=int, default=0, help="title lines above the header")
     s.add_argument("--force", action="store_true", help="replace the package already in --out")
+    s.add_argument("--money-style", default="plain", choices=["plain", "comma", "yen", "yuan", "yen_comma"],
+                   help="how money is written: 1234.50, 1,234.50, ¥1234.50, 1234.50元, ￥1,234.50")
+    s.add_argument("--mixed-forms", action="store_true",
+                   help="dates written three ways and periods two ways within one column")
+    s.add_argument("--as-exported", action="store_true",
+                   help="as exports come: GB18030 CSV, Chinese headers and values, ￥1,140.00, mixed date and "
+                        "period forms, approvals and registries as XLSX under a title row")
     s.set_defaults(func=_cmd_synth)
 
     v = sub.add_parser("validate", help="read and check a package; print a data-quality summary")

@@ -16,7 +16,11 @@ import yaml
 
 from ..package.schema import ENUMS, TABLE_BY_NAME
 
-MONEY_STYLES = ("plain", "comma", "yen", "yuan")
+MONEY_STYLES = ("plain", "comma", "yen", "yuan", "yen_comma")
+DATE_FORMS = ("%Y-%m-%d", "%Y/%-m/%-d", "%Y年%-m月%-d日")      # the three ways one export column writes dates
+PERIOD_FORMS = ("%Y-%m", "%Y%m")
+# The tables registries and approval systems hand over as workbooks.
+EXPORT_XLSX = ("beneficiaries", "deaths", "public_employees", "cadres", "households", "guardianships")
 
 
 @dataclass
@@ -29,6 +33,15 @@ class WriteOptions:
     title_rows: int = 0                                # lines of title above the header (CSV and XLSX)
     money_style: str = "plain"
     chinese_file_names: bool = False
+    mixed_forms: bool = False                          # dates and periods written several ways in one column
+
+    @classmethod
+    def as_exported(cls) -> "WriteOptions":
+        """A package as the one-card platform, the banks and the registries hand it over: GB18030 CSV with
+        Chinese headers and values, money as ￥1,140.00, dates written three ways and periods two ways in one
+        column, approvals and registries as Excel workbooks under a title row."""
+        return cls(encoding="gb18030", chinese_headers=True, chinese_values=True, money_style="yen_comma",
+                   mixed_forms=True, formats={t: "xlsx" for t in EXPORT_XLSX}, title_rows=1)
 
     def format_of(self, table: str) -> str:
         return self.formats.get(table, self.fmt)
@@ -42,15 +55,31 @@ def _money_text(fen: pd.Series, style: str) -> pa.Array:
     absv = pc.abs(arr)
     whole = pc.cast(pc.divide(absv, 100), pa.string())
     frac = pc.utf8_lpad(pc.cast(pc.subtract(absv, pc.multiply(pc.divide(absv, 100), 100)), pa.string()), 2, "0")
-    if style == "comma":
+    if style in ("comma", "yen_comma"):
         whole = pa.array([None if w is None else f"{int(w):,}" for w in whole.to_pylist()], type=pa.string())
     text = pc.binary_join_element_wise(whole, frac, ".")
     text = pc.if_else(neg, pc.binary_join_element_wise("-", text, ""), text)
     if style == "yen":
         text = pc.binary_join_element_wise("¥", text, "")
+    elif style == "yen_comma":
+        text = pc.binary_join_element_wise("￥", text, "")
     elif style == "yuan":
         text = pc.binary_join_element_wise(text, "元", "")
     return text
+
+
+def _rotate(d: pd.Series, forms: tuple) -> pa.Array:
+    """Each row's date written in one of ``forms`` in turn, as merged exports do (one per distinct value kept
+    cheap: strftime over the distinct dates)."""
+    d = pd.Series(d).reset_index(drop=True)
+    out = pd.Series([None] * len(d), dtype=object)
+    k = pd.Series(range(len(d))) % len(forms)
+    for i, f in enumerate(forms):
+        sel = (k == i).to_numpy() & d.notna().to_numpy()
+        uniq = pd.Series(d[sel].unique())
+        text = dict(zip(uniq, uniq.dt.strftime(f)))
+        out[sel] = d[sel].map(text).to_numpy()
+    return pa.array(out, type=pa.string(), from_pandas=True)
 
 
 def _enum_zh(enum: str) -> dict:
@@ -73,7 +102,12 @@ def to_text_table(name: str, df: pd.DataFrame, opt: WriteOptions) -> pa.Table:
         if c.type == "money":
             return _money_text(s, opt.money_style)
         if c.type == "date":
-            return pa.array(pd.to_datetime(s).dt.strftime("%Y-%m-%d"), type=pa.string(), from_pandas=True)
+            d = pd.to_datetime(s)
+            if opt.mixed_forms:
+                return _rotate(d, DATE_FORMS)
+            return pa.array(d.dt.strftime("%Y-%m-%d"), type=pa.string(), from_pandas=True)
+        if c.type == "period" and opt.mixed_forms:
+            return _rotate(pd.to_datetime(pd.Series(s, dtype=object), format="%Y-%m", errors="coerce"), PERIOD_FORMS)
         if c.type == "bool":
             t, f = ("是", "否") if opt.chinese_values else ("Y", "N")
             return pa.array(pd.Series(s, dtype="boolean").map({True: t, False: f}).astype(object),
