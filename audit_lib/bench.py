@@ -39,13 +39,16 @@ def plain_read(folder: Path) -> None:
 
     for f in sorted(folder.iterdir()):
         if f.suffix == ".csv":
-            head = f.read_bytes()[:65536]
+            with open(f, "rb") as fh:
+                head = fh.read(65536)
             try:
                 head.decode("utf-8")
                 enc = "utf8"
-            except UnicodeDecodeError:
-                enc = "gb18030"
-            pacsv.read_csv(f, read_options=pacsv.ReadOptions(encoding=enc))
+            except UnicodeDecodeError as e:                 # a character cut by the head's end is still UTF-8
+                enc = "utf8" if e.start >= len(head) - 3 else "gb18030"
+            lines = head.split(b"\n")
+            skip = next(i for i, ln in enumerate(lines) if b"," in ln)      # title rows above the header
+            pacsv.read_csv(f, read_options=pacsv.ReadOptions(encoding=enc, skip_rows=skip))
         elif f.suffix == ".xlsx":
             wb = CalamineWorkbook.from_path(str(f))
             for name in wb.sheet_names:

@@ -276,3 +276,58 @@ def test_blank_line_and_multi_line_record_together_keep_row_numbers(tmp_path):
     pkg = load_package(root)
     assert pkg.quarantine["row"].tolist() == [5]                     # header 1, P1 2, blank 3, P2 4, P3 5
     assert len(pkg.tables["payments"]) == 2
+
+
+def test_xlsx_through_calamine_keeps_every_rule(tmp_path):
+    """Dates as Excel dates and as text in one column, money as numbers and as text, a number in a text column,
+    a blank row and title rows: values as written, quarantined rows at their Excel row numbers."""
+    import datetime as dt
+
+    import openpyxl
+
+    t = base()
+    root = write_package(tmp_path / "p", t)
+    pay = pd.read_csv(root / "payments.csv", dtype=str, keep_default_na=False)
+    (root / "payments.csv").unlink()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "发放明细"
+    ws.append(["南开区2023年发放明细"])                      # title row 1
+    ws.append([])                                            # blank row 2
+    ws.append(list(pay.columns))                             # header row 3
+    for k, row in enumerate(pay.to_dict("records")):
+        row = dict(row)
+        if k == 0:
+            row["pay_date"] = dt.datetime(2023, 1, 15)       # an Excel date
+            row["amount"] = 100                              # money as a number
+            row["batch_id"] = 20230101                       # a number where text is expected
+        if k == 1:
+            row["pay_date"] = "2023年2月15日"                  # the same column as text
+            row["amount"] = "￥100.00"
+        ws.append(list(row.values()))
+        if k == 1:
+            ws.append([])                                    # a blank row between records: row 6
+    bad = dict(pay.iloc[2])
+    bad["pay_date"] = "不详"
+    ws.append(list(bad.values()))                            # row 8
+    wb.save(root / "payments.xlsx")
+    pkg = load_package(root)
+    p = pkg.tables["payments"]
+    assert [d.strftime("%Y-%m-%d") for d in p["pay_date"]] == ["2023-01-15", "2023-02-15", "2023-03-15"][:len(p)]
+    assert p["amount"].tolist()[:2] == [10000, 10000] and p["batch_id"].iloc[0] == "20230101"
+    assert pkg.quarantine[["row", "column", "reason"]].values.tolist() == [[8, "pay_date", "unreadable date"]]
+    assert p["_row"].tolist() == [4, 5, 7]
+
+
+def test_repeats_marks_every_later_occurrence_across_chunks():
+    import numpy as np
+    import pyarrow as pa
+
+    from audit_lib.package.load import _repeats
+
+    rng = np.random.default_rng(1)
+    vals = [None if x == 0 else f"P{x}" for x in rng.integers(0, 3000, 20000)]
+    s = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(vals[:8000]), pa.array(vals[8000:])])))
+    expected = pd.Series(vals).duplicated(keep="first").to_numpy() & pd.Series(vals).notna().to_numpy()
+    assert (_repeats(s) == expected).all() and expected.any()
+    assert not _repeats(pd.Series(pd.arrays.ArrowStringArray(pa.array([f"P{i}" for i in range(5000)])))).any()

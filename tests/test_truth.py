@@ -76,3 +76,19 @@ def test_el07_across_districts(tmp_path):
     assert c["id"] == "EL07" and c["status"] == "flagged"
     assert c["records"] == sorted(moved["person_id"] + "|" + moved["item_code"] + "|" + moved["period"])
     assert doc["district_code"] == "120104,120105"
+
+
+def test_findings_are_byte_identical_in_every_form_a_package_comes_in(tmp_path):
+    """The same district written as tidy CSV, as exports come (GB18030, Chinese headers, ￥1,140.00, dates three
+    ways, registries in XLSX), all XLSX and all Parquet gives the same findings.json, byte for byte."""
+    from audit_lib import findings
+
+    forms = {"csv": WriteOptions(), "exported": WriteOptions.as_exported(), "xlsx": WriteOptions(fmt="xlsx"),
+             "parquet": WriteOptions(fmt="parquet")}
+    texts = {}
+    for name, opt in forms.items():
+        make_package(tmp_path / name, lines=6000, seed=21, options=opt)
+        _, _, doc = check_package(tmp_path / name)
+        texts[name] = findings.dumps(doc)
+    assert len(set(texts.values())) == 1, {k: json.loads(v)["digest"] for k, v in texts.items()}
+    assert json.loads(texts["csv"])["data_quality"] == []

@@ -333,9 +333,10 @@ def _parse_csv(path: Path, table: Table, data: bytes, h: int, ncol: int, mapping
         raise PackageError(f"{path.name}: not readable as CSV ({e})") from None
     # Row numbers follow physical lines only when no record spans two lines: check by counting.
     # Arrow does not say which line a ragged row was on, so any ragged row sends the file to the slow path.
+    # A record over two lines and a blank line (which Arrow skips) each make one row fewer than lines, so
+    # the counts agree only when there are neither: no cell needs to be searched for new lines.
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    multiline = any(pc.any(pc.match_substring(tbl.column(i), "\n")).as_py() for i in range(tbl.num_columns))
-    if rejected or multiline or tbl.num_rows != lines - (h + 1):
+    if rejected or tbl.num_rows != lines - (h + 1):
         tbl = None
         rejected.clear()
     if tbl is not None:
@@ -405,59 +406,71 @@ def _check_zip(path: Path, raw: bytes) -> None:
                            f"bomb. Save it again from Excel, or export the table as CSV")
 
 
+def _xlsx_column(values: tuple, fname: str, label: str, rows: np.ndarray, is_id: bool) -> pa.ChunkedArray:
+    """One workbook column as text. Text cells go to Arrow as they are; numbers, dates and booleans (Excel
+    dates, money typed as numbers) are written out once per distinct value. A number in an identity column has
+    lost digits: fatal."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:
+        return pa.chunked_array([pa.array(values, type=pa.string())])
+    if is_id:
+        hits = [(int(r), _cell_text(v)) for r, v in zip(rows, values)
+                if isinstance(v, (int, float)) and not isinstance(v, bool)][:3]
+        if hits:
+            _lost_digits_error(fname, label, hits)
+    text: dict = {}
+    out = []
+    for v in values:
+        t = text.get(v) if type(v) is not bool else None
+        if t is None:
+            t = _cell_text(v) if v != "" else ""
+            if type(v) is not bool:
+                text[v] = t
+        out.append(t)
+    return pa.chunked_array([pa.array(out, type=pa.string())])
+
+
 def _read_xlsx(path: Path, table: Table, raw: bytes) -> Raw:
-    import openpyxl
+    """A workbook through python-calamine (Rust): the visible sheet named after the table, else the first
+    visible sheet; the header is the first row holding the table's columns; row numbers as Excel shows them."""
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     _check_zip(path, raw)
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many kinds for a damaged file
-        raise PackageError(f"{path.name}: not a readable Excel workbook ({type(e).__name__}: {e})") from None
-    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(raw))
+        visible = [m.name for m in wb.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
         wanted = {_norm_header(table.name), _norm_header(table.zh)}
-        visible = [w for w in wb.worksheets if getattr(w, "sheet_state", "visible") == "visible"]
-        ws = next((w for w in visible if _norm_header(w.title) in wanted), visible[0] if visible else None)
-        if ws is None:
+        name = next((n for n in visible if _norm_header(n) in wanted), visible[0] if visible else None)
+        if name is None:
             raise PackageError(f"{path.name}: every sheet of the workbook is hidden")
-        it = ws.iter_rows(values_only=True)
-        head = []
-        for row in it:
-            head.append(list(row))
-            if len(head) >= HEADER_SCAN_ROWS:
-                break
-        h = _find_header(head, table)
-        if h is None:
-            if not any(any(c is not None for c in r) for r in head):
-                raise PackageError(f"{path.name}: the file is empty")
-            raise PackageError(f"{path.name}: no header row with the columns of {table.name} ({table.zh}) "
-                               f"in its first {HEADER_SCAN_ROWS} rows of sheet '{ws.title}'")
-        header = head[h]
-        mapping, ignored = _map_columns(header, table, path.name)
-        id_cols = {i for i, name in mapping.items() if table.column(name).type == "id"}
-        data = {i: [] for i in mapping}
-        rownums = []
-        numeric_ids: dict[int, list] = {}
-
-        def take(row, rownum):
-            if row is None or all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
-                return
-            rownums.append(rownum)
-            for i in mapping:
-                v = row[i] if i < len(row) else None
-                if i in id_cols and isinstance(v, (int, float)) and not isinstance(v, bool):
-                    numeric_ids.setdefault(i, []).append((rownum, v))
-                data[i].append(_cell_text(v))
-
-        for k, row in enumerate(head[h + 1:], start=h + 2):
-            take(row, k)
-        for k, row in enumerate(it, start=len(head) + 1):
-            take(row, k)
-    finally:
-        wb.close()
-    for i, hits in numeric_ids.items():
-        _lost_digits_error(path.name, f"{mapping[i]} ({header[i]})", [(r, _cell_text(v)) for r, v in hits])
-    cols = {name: pa.chunked_array([pa.array(data[i], type=pa.string())]) for i, name in mapping.items()}
-    return Raw(cols, np.asarray(rownums, dtype=np.int64), ignored, [])
+        grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except PackageError:
+        raise
+    except Exception as e:  # a damaged workbook raises many kinds
+        raise PackageError(f"{path.name}: not a readable Excel workbook ({type(e).__name__}: {e})") from None
+    head = grid[:HEADER_SCAN_ROWS]
+    h = _find_header(head, table)
+    if h is None:
+        if not any(any(c not in (None, "") for c in r) for r in head):
+            raise PackageError(f"{path.name}: the file is empty")
+        raise PackageError(f"{path.name}: no header row with the columns of {table.name} ({table.zh}) "
+                           f"in its first {HEADER_SCAN_ROWS} rows of sheet '{name}'")
+    header = list(grid[h])
+    mapping, ignored = _map_columns(header, table, path.name)
+    width = max(mapping) + 1
+    body, rownums = [], []
+    for k, row in enumerate(grid[h + 1:], start=h + 2):
+        if any(c not in (None, "") and not (isinstance(c, str) and not c.strip()) for c in row):
+            body.append(row if len(row) >= width else list(row) + [""] * (width - len(row)))
+            rownums.append(k)
+    del grid
+    rows = np.asarray(rownums, dtype=np.int64)
+    columns = list(zip(*body)) if body else [()] * width
+    cols = {}
+    for i, cname in mapping.items():
+        cols[cname] = _xlsx_column(columns[i], path.name, f"{cname} ({header[i]})", rows,
+                                   table.column(cname).type == "id")
+    return Raw(cols, rows, ignored, [])
 
 
 def _parquet_text(col: pa.ChunkedArray, ctype: str, enum, fname: str, label: str) -> pa.ChunkedArray:
@@ -534,10 +547,12 @@ def _repeats(s: pd.Series) -> np.ndarray:
         pa.chunked_array([pa.array(s.astype(str))])
     enc = pc.dictionary_encode(arr).combine_chunks()
     idx = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    out = np.ones(len(idx), dtype=bool)
-    _, first = np.unique(idx, return_index=True)
-    out[first] = False
-    return out & (idx >= 0)
+    if len(enc.dictionary) == int((idx >= 0).sum()):
+        return np.zeros(len(idx), dtype=bool)              # every value distinct: the common case, no sort
+    # Dictionary codes are given in order of first appearance: a row is a first occurrence exactly when its
+    # code is above every code before it.
+    before = np.maximum.accumulate(np.concatenate(([-1], idx[:-1])))
+    return (idx >= 0) & (idx <= before)
 
 
 def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.DataFrame]:
