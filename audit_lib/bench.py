@@ -95,6 +95,68 @@ def measure(n: int, workdir: Path, kind: str = "tidy") -> dict:
             "peak_after_synth_mb": after_synth, "errors": errors}
 
 
+def card_tables(n: int, seed: int = 0) -> dict:
+    """Typed tables for timing CP13 and CP14 on n card transactions (500 k accounts per 5 M debits; a million
+    card payments per 5 M), made directly in numpy: the generator's plants are not what is timed here."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    accounts = max(n // 10, 10)
+    ids = np.char.add("1201041950", np.char.zfill(np.arange(accounts).astype(str), 8)).astype(object)
+    accs = np.char.add("62220200", np.char.zfill(np.arange(accounts).astype(str), 11)).astype(object)
+    s = lambda a: pd.Series(a, dtype="str")                                   # noqa: E731
+    cards = pd.DataFrame({"person_id": s(ids), "card_no": s(accs), "bank": "工行", "account_no": s(accs),
+                          "status": "normal", "status_date": pd.Timestamp("2020-01-01"),
+                          "activated_date": pd.Timestamp("2020-01-01"), "_row": np.arange(accounts)})
+    m = max(n // 5, 10)
+    who = rng.integers(0, accounts, m)
+    pay_date = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, m), unit="D")
+    payments = pd.DataFrame({
+        "payment_id": s(np.char.add("P", np.arange(m).astype(str))), "batch_id": "B", "item_code": "A01",
+        "period": s(pay_date.strftime("%Y-%m")), "person_id": s(ids[who]), "name": "某人", "channel": "card",
+        "account_no": s(accs[who]), "account_holder_id": s(np.full(m, None)), "account_holder_name": None,
+        "bank": "工行", "amount": pd.array(rng.integers(10000, 200000, m), dtype="Int64"), "pay_date": pay_date,
+        "status": "success", "fail_reason": None, "reissue_of": s(np.full(m, None)), "_row": np.arange(m)})
+    items = pd.DataFrame({"item_code": ["A01"], "item_name": ["项目"], "department": ["民政"], "in_one_card": [True],
+                          "unit": ["person"], "frequency": ["monthly"],
+                          "standard_amount": pd.array([None], dtype="Int64"), "max_amount": pd.array([None], dtype="Int64"),
+                          "means_tested": [False], "min_age": pd.array([None], dtype="Int64"),
+                          "max_age": pd.array([None], dtype="Int64"), "exclusive_group": [None], "_row": [0]})
+    ben = pd.DataFrame({"person_id": s(ids), "name": "某人", "household_id": s(np.char.add("H", (np.arange(accounts) // 2).astype(str))),
+                        "is_household_head": True, "item_code": "A01", "_row": np.arange(accounts)})
+    kind = rng.random(n)
+    tr = kind >= 0.9
+    terminal = np.char.add("T", rng.integers(0, max(n // 250, 10), n).astype(str)).astype(object)
+    terminal[tr] = None
+    cp = rng.integers(0, accounts, n)
+    tx = pd.DataFrame({
+        "txn_id": s(np.char.add("X", np.arange(n).astype(str))), "account_no": s(accs[rng.integers(0, accounts, n)]),
+        "txn_time": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365 * 86400, n), unit="s"),
+        "txn_type": s(np.where(tr, "transfer_out", np.where(kind < 0.7, "withdrawal", "purchase"))),
+        "channel": s(np.where(tr, "online", "atm")), "terminal_id": s(terminal),
+        "amount": pd.array(rng.integers(1000, 200000, n), dtype="Int64"),
+        "counterparty_account": s(np.where(tr, accs[cp], None)), "counterparty_id": s(np.full(n, None)),
+        "counterparty_name": None, "_row": np.arange(n)})
+    return {"cards": cards, "payments": payments, "policy_items": items, "beneficiaries": ben,
+            "card_transactions": tx}
+
+
+def measure_card(n: int) -> dict:
+    from .checks import Context
+    from .checks.engine import run_checks
+
+    t = time.perf_counter()
+    tables = card_tables(n)
+    make_s = time.perf_counter() - t
+    ctx = Context(tables, "120104", 2023)
+    t = time.perf_counter()
+    outs = run_checks(ctx, select=["CP13", "CP14"])
+    return {"n": n, "kind": "card", "make_s": make_s, "total_s": time.perf_counter() - t,
+            "checks": {o.check.id: {"s": o.seconds, "status": o.status, "count": len(o.keys), "reason": o.reason}
+                       for o in outs}, "peak_mb": _peak_mb()}
+
+
 def run_anchor(path: Path, n: int) -> dict | None:
     if not path.exists():
         return None
@@ -112,6 +174,8 @@ def main(argv=None) -> int:
                                             "duckdb_anchor.py"))
     ap.add_argument("--exported", type=int, nargs="*", default=[1_000_000],
                     help="sizes of the 'exports as they come' package")
+    ap.add_argument("--card-transactions", type=int, nargs="*", default=[5_000_000],
+                    help="sizes (card transactions) at which CP13 and CP14 are timed")
     ap.add_argument("--keep", help="folder for the generated packages (kept between runs)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--kind", default="tidy", help=argparse.SUPPRESS)
@@ -119,16 +183,24 @@ def main(argv=None) -> int:
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="audit-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     if args.one:
-        print(json.dumps(measure(args.one, workdir, args.kind)))
+        out = measure_card(args.one) if args.kind == "card" else measure(args.one, workdir, args.kind)
+        print(json.dumps(out))
         return 0
     rows = []
-    for n, kind in [(n, "tidy") for n in args.sizes] + [(n, "exported") for n in args.exported]:
+    for n, kind in [(n, "tidy") for n in args.sizes] + [(n, "exported") for n in args.exported] + \
+            [(n, "card") for n in args.card_transactions]:
         r = subprocess.run([sys.executable, "-m", "audit_lib.bench", "--one", str(n), "--kind", kind, "--keep",
                             str(workdir)], capture_output=True, text=True, env=dict(os.environ))
         if r.returncode:
             print(f"size {n}: failed\n{r.stderr[-2000:]}")
             continue
         res = json.loads(r.stdout.strip().splitlines()[-1])
+        if kind == "card":
+            print(f"\n== CP13 and CP14 on {n:,} card transactions ({n // 10:,} accounts, {n // 5:,} card payments)")
+            for cid, c in res["checks"].items():
+                print(f"{cid}       {c['s']:7.2f}s   {c['status']} {c['count']:,}" + (f" ({c['reason']})" if c["reason"] else ""))
+            print(f"peak memory {res['peak_mb'] / 1024:.2f} GB (tables made in {res['make_s']:.1f}s)")
+            continue
         res["anchor"] = run_anchor(Path(args.anchor), res["lines"])
         rows.append(res)
         _print_row(res)

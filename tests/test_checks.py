@@ -125,18 +125,36 @@ def test_cp01_cp02_card_share_against_year_target(tmp_path):
     assert run(tmp_path / "d", t, "CP01", year=2022) == []                # 11/12 >= 0.90
 
 
-def test_cp03_off_list_and_paid_before_published(tmp_path):
+def test_cp03_off_list_and_paid_for_a_period_before_the_policy_took_effect(tmp_path):
     t = base()
-    t["policy_items"][0]["published_date"] = "2023-02-01"
+    t["policy_items"][0]["published_date"] = "2023-02-28"      # the first list came after payments began: allowed
     t["payments"].append(payment(HEAD, code="ZZ9"))
-    assert run(tmp_path, t, "CP03") == ["A01", "ZZ9"]
+    assert run(tmp_path, t, "CP03") == ["ZZ9"]
+    t["policy_items"].append(item("A02", policy_effective_date="2023-03-01"))
+    t["beneficiaries"].append(approval(HEAD, "A02"))
+    t["payments"] += [payment(HEAD, "2023-02", code="A02"), payment(HEAD, "2023-03", code="A02")]
+    assert run(tmp_path / "b", t, "CP03") == ["A02", "ZZ9"]      # February ends before 1 March
 
 
-def test_cp04_published_more_than_ten_days_late(tmp_path):
+def test_cp04_judges_adjustments_not_the_first_list(tmp_path):
     t = base()
-    t["policy_items"] = [item("A01", policy_effective_date="2023-03-01", published_date="2023-03-11"),
-                         item("A02", policy_effective_date="2023-03-01", published_date="2023-03-12")]
-    assert run(tmp_path, t, "CP04") == ["A02"]
+    t["policy_items"] = [
+        item("A00", policy_effective_date="1999-10-01", published_date="2023-02-28"),  # 低保: in force long before
+        item("A01", policy_effective_date="2023-03-01", published_date="2023-03-11"),  # 10 days: in time
+        item("A02", policy_effective_date="2023-03-01", published_date="2023-03-12"),  # 11 days: late
+        item("A03", policy_effective_date="2023-01-15", published_date="2023-06-01")]  # before the first list
+    o = outcome(tmp_path, t, "CP04")
+    assert o.keys == ["A02"] and o.metrics["in_force_before_first_list"] == 2
+    assert run(tmp_path / "b", t, "CP04", publish_days=11) == []
+
+
+def test_cp02_card_from_a_switch_over_month(tmp_path):
+    t = base()
+    for p in t["payments"]:
+        p["channel"] = "存折"
+    assert len(run(tmp_path, t, "CP02")) == 3
+    keys = run(tmp_path / "b", t, "CP02", card_from="2023-03-01")
+    assert keys == [t["payments"][2]["payment_id"]]
 
 
 def test_cp05_someone_elses_account_unless_guardianship_in_force(tmp_path):

@@ -14,7 +14,7 @@ from audit_lib.pipeline import check_package
 from audit_lib.errors import ParamsError
 from audit_lib.package import load_package
 
-from helpers import HEAD, base, write_package
+from helpers import HEAD, base, item, write_package
 
 ALL = ["RC01", "RC02", "RC03", "RC04", "RC05", "RC06", "RC07", "CP01", "CP02", "CP03", "CP04", "CP05", "CP06",
        "CP07", "CP08", "CP09", "CP10", "CP11", "CP12", "EL01", "EL02", "EL03", "EL04", "EL05", "EL06", "EL07",
@@ -137,7 +137,8 @@ def test_findings_helpers_round_floats_and_reject_tampering():
 
 def test_amount_fen_is_always_an_integer(tmp_path):
     t = base()
-    t["policy_items"][0].update(policy_effective_date="2023-01-01", published_date="2023-02-01")   # CP04 flags
+    t["policy_items"][0].update(policy_effective_date="2023-01-10", published_date="2023-02-01")   # CP04 flags
+    t["policy_items"].append(item("A00", policy_effective_date="2020-01-01", published_date="2023-01-05"))
     _, _, doc = check_package(write_package(tmp_path / "p", t))
     assert all(isinstance(c["amount_fen"], int) for c in doc["checks"])
     cp04 = next(c for c in doc["checks"] if c["id"] == "CP04")

@@ -31,10 +31,11 @@ def env(tmp_path_factory):
     key, kid = keys.keygen("审计组甲")
     pkg = base / "pkg"
     make_package(pkg, lines=2500, seed=17)
-    # A recipient whose name is a script, on a flagged line (CP02 plants are flagged).
+    # A recipient whose name is a script, on a flagged line (of a payment-keyed check planted at this size).
     pay = pd.read_csv(pkg / "payments.csv", dtype=str, keep_default_na=False)
     truth = json.loads((pkg / "truth.json").read_text(encoding="utf-8"))["checks"]
-    evil_pid = pay.loc[pay["payment_id"] == truth["CP02"][0], "person_id"].iloc[0]
+    evil_check = next(c for c in ("CP02", "CP05", "RC03") if c in truth)
+    evil_pid = pay.loc[pay["payment_id"] == truth[evil_check][0], "person_id"].iloc[0]
     pay.loc[pay["person_id"] == evil_pid, "name"] = EVIL
     pay.loc[pay.index[0], "fail_reason"] = "=HYPERLINK(\"http://x\")"
     pay.to_csv(pkg / "payments.csv", index=False)
@@ -43,7 +44,8 @@ def env(tmp_path_factory):
     items.to_csv(pkg / "policy_items.csv", index=False)
     root = base / "archive"
     folder = runner.run(str(pkg), archive_root=str(root), key_path=str(key))
-    yield {"base": base, "pkg": pkg, "root": root, "run": folder, "key": key, "kid": kid, "evil_pid": evil_pid}
+    yield {"base": base, "pkg": pkg, "root": root, "run": folder, "key": key, "kid": kid, "evil_pid": evil_pid,
+           "evil_check": evil_check}
     if old is None:
         os.environ.pop("AUDIT_CONFIG_DIR", None)
     else:
@@ -95,9 +97,9 @@ def test_workpaper_full_records_with_formulas_as_text(env):
     flagged = [c["id"] for c in doc["checks"] if c["status"] == "flagged"]
     assert set(flagged) <= set(wb.sheetnames)
     assert "内部资料" in wb["汇总"]["A1"].value
-    cp02 = wb["CP02"]
-    header = [c.value for c in cp02[2]]
-    pids = [r[header.index("person_id")] for r in cp02.iter_rows(min_row=3, values_only=True)]
+    sheet = wb[env["evil_check"]]
+    header = [c.value for c in sheet[2]]
+    pids = [r[header.index("person_id")] for r in sheet.iter_rows(min_row=3, values_only=True)]
     assert env["evil_pid"] in pids                         # full values belong in the workpaper
     for ws in wb.worksheets:
         for row in ws.iter_rows():

@@ -116,4 +116,4 @@ def test_truth_file_and_package_load(tmp_path):
     truth = json.loads((tmp_path / "p" / "truth.json").read_text(encoding="utf-8"))
     assert truth["district_code"] == "120104" and truth["checks"]
     pkg = load_package(tmp_path / "p")
-    assert pkg.quarantine.empty and len(pkg.tables) == 12
+    assert pkg.quarantine.empty and len(pkg.tables) == 13

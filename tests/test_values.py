@@ -102,3 +102,10 @@ def test_parsing_once_per_distinct_value_gives_what_parsing_every_cell_gives(typ
         slow.values.astype(object).where(slow.values.notna(), None).tolist()
     assert (fast.bad == slow.bad).all() and fast.reasons[fast.bad].tolist() == slow.reasons[slow.bad].tolist()
     assert fast.bad.any()
+
+
+def test_an_empty_column_of_a_large_table_parses():
+    import pyarrow as pa
+
+    p = v.parse(pa.chunked_array([pa.nulls(10000, pa.string())]), "date")
+    assert p.values.isna().all() and not p.bad.any()

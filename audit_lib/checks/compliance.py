@@ -6,11 +6,12 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..package.identity import validate
 from . import basis as B
-from .context import Context, isin
+from .context import Context, _arrow, isin
 from .registry import Param, Result, check, keyed as _keyed
 
 BAD_CARD = ("inactive", "lost", "cancelled", "not_issued")
@@ -48,40 +49,59 @@ def cp01(t: Context, targets: dict | None = None):
 
 
 @check("CP02", "未通过社保卡发放", "compliance", "medium", needs=("payments", "policy_items"), basis=B.OWN_CARD,
-       description="Successful lines of in-one-card items paid through another channel.")
-def cp02(t: Context):
-    ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "channel", "amount", "in_one_card"]]
-    out = ok[ok["in_one_card"].to_numpy() & (ok["channel"] != "card").to_numpy()]
-    return _keyed(out.drop(columns="in_one_card"), "payment_id")
+       params={"card_from": Param(None, kind="date", doc="the day the district switched to the card; default: "
+                                                          "the first day of the audit year")},
+       description="Successful lines of in-one-card items paid through another channel on or after card_from "
+                   "(districts that switched over during the year pay earlier lines the old way).")
+def cp02(t: Context, card_from: str | None = None):
+    start = pd.Timestamp(card_from) if card_from else pd.Timestamp(year=t.year, month=1, day=1)
+    ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "channel", "amount", "pay_date",
+               "in_one_card"]]
+    out = ok[ok["in_one_card"].to_numpy() & (ok["channel"] != "card").to_numpy() & (ok["pay_date"] >= start).to_numpy()]
+    return Result(_keyed(out.drop(columns="in_one_card"), "payment_id"), metrics={"card_from": start.strftime("%Y-%m-%d")})
 
 
 @check("CP03", "清单外项目发放", "compliance", "low", needs=("payments", "policy_items"), key="item_code",
-       basis=B.LIST, description="Item codes paid that are not on the policy list, or paid before the item was "
-                                 "published.")
+       basis=B.LIST, description="Item codes paid that are not on the policy list, or paid for a period that ends "
+                                 "before the item's policy took effect (no policy in force, nothing to pay). A "
+                                 "payment made before the item appeared on the public list is not flagged: the "
+                                 "first list's deadline came after payments had begun.")
 def cp03(t: Context):
-    ok = t.ok
-    g = ok.groupby("item_code").agg(first_paid=("pay_date", "min"), lines=("payment_id", "size"),
-                                    amount_fen=("amount", "sum"))
-    listed = g.index.isin(t.items.index)
-    pub = pd.Series(g.index.map(t.items["published_date"]) if len(t.items) else pd.NaT, index=g.index)
-    early = listed & pub.notna().to_numpy() & (g["first_paid"] < pub).to_numpy()
-    out = g[~listed | early].copy()
-    out["problem"] = np.where(~out.index.isin(t.items.index), "not on the policy list", "paid before published")
-    out["published_date"] = pub[out.index]
-    out = out.reset_index()
+    ok = t.ok[["payment_id", "item_code", "pay_date", "period_end", "amount", "listed"]]
+    eff = t.item_attr(ok["item_code"], "policy_effective_date") if "policy_effective_date" in t.items else None
+    off = ~ok["listed"].to_numpy()
+    early = np.zeros(len(ok), bool)
+    if eff is not None:
+        eff = pd.to_datetime(eff)
+        early = (ok["listed"] & eff.notna() & (ok["period_end"] < eff)).fillna(False).to_numpy(bool)
+    x = ok[off | early].assign(problem=np.where(off[off | early], "not on the policy list",
+                                                "paid for a period before the policy took effect"))
+    out = x.groupby("item_code", as_index=False).agg(first_paid=("pay_date", "min"), lines=("payment_id", "size"),
+                                                     amount_fen=("amount", "sum"), problem=("problem", "first"))
+    if eff is not None and len(out):
+        out["policy_effective_date"] = pd.to_datetime(t.item_attr(out["item_code"], "policy_effective_date"))
     out["key"] = out["item_code"]
     return out
 
 
 @check("CP04", "政策清单调整公开超时", "compliance", "low", needs=("policy_items",), key="item_code",
        params={"publish_days": Param(10, min=0, max=3650)}, basis=B.PUBLISH_10,
-       description="Items published more than publish_days natural days after the policy took effect.")
+       description="Adjustments of the list published late: items whose policy took effect on or after the first "
+                   "list's publication (the earliest published_date) and whose published_date is more than "
+                   "publish_days natural days after policy_effective_date. Items already in force when the first "
+                   "list was published are not judged (counted in metrics).")
 def cp04(t: Context, publish_days: int = 10):
     it = t.policy_items
+    first = it["published_date"].min()
+    if pd.isna(first):
+        return Result(status="skipped", reason="no published_date in the policy list")
+    judged = it["policy_effective_date"].notna() & (it["policy_effective_date"] >= first)
     days = (it["published_date"] - it["policy_effective_date"]).dt.days
-    out = it[days > publish_days].assign(days=days[days > publish_days])
-    return _keyed(out[["item_code", "item_name", "policy_effective_date", "published_date", "days"]],
-                  "item_code", amount=None)
+    late = judged & (days > publish_days)
+    out = it[late.to_numpy()].assign(days=days[late])
+    return Result(_keyed(out[["item_code", "item_name", "policy_effective_date", "published_date", "days"]],
+                         "item_code", amount=None),
+                  metrics={"first_list_published": first, "in_force_before_first_list": int((~judged).sum())})
 
 
 @check("CP05", "收款账户非本人", "compliance", "high", needs=("payments", "cards"), basis=B.OWN_CARD + "；" + B.GUARDIAN,
@@ -98,13 +118,21 @@ def cp05(t: Context):
 
 
 @check("CP06", "家庭补贴未发至户主", "compliance", "medium", needs=("payments", "beneficiaries"), basis=B.HEAD,
-       description="Household items paid to someone other than the head of household (or a registered guardian).")
+       description="Household items paid to someone other than the head of household, a registered guardian, or "
+                   "the account the household designated in its approval (designated_account_no).")
 def cp06(t: Context):
     cols = ["payment_id", "person_id", "name", "item_code", "period", "account_no", "holder_id", "amount",
             "pay_date"]
     ok = t.ok
     x = ok.loc[((ok["unit"] == "household") & ok["holder_id"].notna()).to_numpy(), cols]
     x = x.assign(household_id=t.household(x["person_id"]))
+    # The account the household's members jointly designated in its approval is right too (泰山区).
+    b = t.beneficiaries
+    if "designated_account_no" in b and b["designated_account_no"].notna().any():
+        d = b.loc[b["designated_account_no"].notna(), ["person_id", "item_code", "designated_account_no"]]
+        hit = x.reset_index().merge(d, left_on=["person_id", "item_code", "account_no"],
+                                    right_on=["person_id", "item_code", "designated_account_no"])["index"]
+        x = x.drop(index=hit.unique())
     heads = t.heads
     # Right: the holder is a head of the beneficiary's household; where no head is on record, the beneficiary
     # named on the line is taken to be the head.
@@ -231,3 +259,181 @@ def cp12(t: Context):
     out = bad.join(where.rename("tables"), on="person_id")
     out["key"] = out["person_id"]
     return out
+
+
+def _people_frames(t: Context) -> dict:
+    """Households (person -> household) and guardianships as small frames for DuckDB joins."""
+    hh = t._households[["person_id", "household_id"]]
+    g = t.tables.get("guardianships")
+    if g is None:
+        g = pd.DataFrame({"person_id": pd.Series(dtype="str"), "guardian_id": pd.Series(dtype="str"),
+                          "valid_from": pd.Series(dtype="datetime64[ns]"),
+                          "valid_to": pd.Series(dtype="datetime64[ns]")})
+    return {"hh": hh, "g": g[["person_id", "guardian_id", "valid_from", "valid_to"]]}
+
+
+@check("CP13", "疑似代管代持", "compliance", "medium", needs=("card_transactions", "cards"), key="account_no",
+       params={"window_minutes": Param(30, min=1, max=1440), "min_cards": Param(3, min=2, max=1000),
+               "min_days": Param(2, min=1, max=366)}, basis=B.NO_PROXY,
+       description="Cards held by someone else: debits at one terminal within window_minutes of each other from "
+                   "the card accounts of min_cards or more beneficiaries (not all of one household, nor all wards "
+                   "of one guardian in force that day) form a cluster; an account in clusters at the same terminal "
+                   "on min_days or more different days is flagged. An empty terminal never clusters. For review.")
+def cp13(t: Context, window_minutes: int = 30, min_cards: int = 3, min_days: int = 2):
+    tx = t.card_transactions[["txn_id", "account_no", "txn_time", "terminal_id", "amount", "txn_type"]]
+    tx = tx[tx["terminal_id"].notna().to_numpy()]
+    tx = tx.assign(holder=pc.coalesce(t.owner_of(tx["account_no"]), _arrow(tx["account_no"]))
+                   .to_numpy(zero_copy_only=False))
+    f = _people_frames(t)
+    out = t.sql(f"""
+        with d as (select txn_id, account_no, holder, terminal_id, txn_time, amount,
+                          cast(txn_time as date) as day from tx),
+        win as (select a.txn_id as open_id, a.terminal_id, a.day, b.txn_id, b.account_no, b.holder, b.txn_time,
+                       b.amount
+                from d a join d b on a.terminal_id = b.terminal_id
+                     and b.txn_time >= a.txn_time
+                     and b.txn_time <= a.txn_time + to_minutes({int(window_minutes)}::BIGINT)),
+        big as (select open_id, any_value(day) as day, count(distinct holder) as cards,
+                       count(distinct coalesce(h.household_id, 'person:' || w.holder)) as households
+                from win w left join hh h on h.person_id = w.holder
+                group by open_id having count(distinct holder) >= {int(min_cards)}),
+        wards as (select w.open_id, g.guardian_id, count(distinct w.holder) as n
+                  from win w join big b using (open_id)
+                  join g on g.person_id = w.holder
+                       and (g.valid_from is null or g.valid_from <= b.day)
+                       and (g.valid_to is null or g.valid_to >= b.day)
+                  group by 1, 2),
+        clusters as (select b.open_id, b.day from big b
+                     where b.households > 1
+                       and not exists (select 1 from wards x where x.open_id = b.open_id and x.n = b.cards)),
+        members as (select w.terminal_id, w.account_no, w.holder, c.day, w.txn_id, w.txn_time, w.amount
+                    from win w join clusters c using (open_id)),
+        flagged as (select terminal_id, account_no from members group by 1, 2
+                    having count(distinct day) >= {int(min_days)})
+        select m.account_no, any_value(m.holder) as holder_id, m.terminal_id,
+               count(distinct m.day) as days, count(distinct m.txn_id) as txns,
+               string_agg(distinct strftime(m.day, '%Y-%m-%d'), ', ' order by strftime(m.day, '%Y-%m-%d')) as dates,
+               string_agg(distinct strftime(m.txn_time, '%m-%d %H:%M'), ', '
+                          order by strftime(m.txn_time, '%m-%d %H:%M')) as times
+        from members m semi join flagged f using (terminal_id, account_no)
+        group by m.account_no, m.terminal_id order by m.account_no, m.terminal_id""", tx=tx, **f)
+    if len(out):
+        amounts = t.sql(f"""select account_no, sum(amount) as amount_fen from tx
+                            where account_no in (select account_no from out) group by 1""",
+                        tx=tx[["account_no", "amount"]], out=out[["account_no"]])
+        out = out.merge(amounts, on="account_no", how="left")
+    else:
+        out["amount_fen"] = pd.Series(dtype="int64")
+    out["key"] = out["account_no"]
+    out["amount_fen"] = out["amount_fen"].fillna(0).astype("int64")
+    return Result(out, metrics={"debits_at_terminals": int(len(tx))})
+
+
+@check("CP14", "补贴资金被转走", "compliance", "high", needs=("payments", "card_transactions"),
+       params={"days": Param(3, min=0, max=366), "share": Param(0.8, min=0.01, max=1)}, basis=B.NO_PROXY,
+       description="Successful card payments of which at least share of the amount left the account by transfer "
+                   "within days calendar days of the credit (bank credit date, else pay date) to someone who is "
+                   "neither the beneficiary, nor of the beneficiary's household, nor a guardian in force on the "
+                   "transfer's day; the receiver is counterparty_id, else the card registry's holder of "
+                   "counterparty_account, else unknown (someone else). Each payment is judged on its own window.")
+def cp14(t: Context, days: int = 3, share: float = 0.8):
+    frac = Fraction(str(share))
+    ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "account_no", "amount", "pay_date",
+               "channel"]]
+    ok = ok[(ok["channel"] == "card").to_numpy()]
+    tx = t.card_transactions
+    tr = tx.loc[(tx["txn_type"] == "transfer_out").to_numpy(),
+                ["txn_id", "account_no", "txn_time", "amount", "counterparty_account", "counterparty_id"]]
+    tr = tr[isin(tr["account_no"], ok["account_no"]).to_numpy()]
+    ok = ok[isin(ok["account_no"], tr["account_no"]).to_numpy()]
+    if t.has("bank_returns"):
+        br = t.bank_returns
+        cd = br.loc[(br["status"] == "success").to_numpy() & br["credit_date"].notna().to_numpy()] \
+            .groupby("payment_id")["credit_date"].min()
+        credit = pd.to_datetime(ok["payment_id"].map(cd)) if len(cd) else pd.Series(pd.NaT, index=ok.index)
+        ok = ok.assign(credit_day=credit.fillna(ok["pay_date"]))
+    else:
+        ok = ok.assign(credit_day=ok["pay_date"])
+    tr = tr.assign(receiver=pc.coalesce(_arrow(tr["counterparty_id"]), t.owner_of(tr["counterparty_account"]))
+                   .to_numpy(zero_copy_only=False))
+    f = _people_frames(t)
+    out = t.sql(f"""
+        with x as (
+            select o.payment_id, t.txn_id, t.amount as moved, t.receiver, cast(t.txn_time as date) as day,
+                   o.person_id
+            from ok o join tr t on t.account_no = o.account_no
+                 and cast(t.txn_time as date) between cast(o.credit_day as date)
+                                                  and cast(o.credit_day as date) + {int(days)}),
+        away as (
+            select x.* from x
+            where x.receiver is null
+               or (x.receiver <> x.person_id
+                   and not exists (select 1 from hh a join hh b on a.household_id = b.household_id
+                                   where a.person_id = x.person_id and b.person_id = x.receiver)
+                   and not exists (select 1 from g where g.person_id = x.person_id and g.guardian_id = x.receiver
+                                   and (g.valid_from is null or g.valid_from <= x.day)
+                                   and (g.valid_to is null or g.valid_to >= x.day)))),
+        s as (select payment_id, sum(moved) as moved, count(*) as transfers,
+                     string_agg(distinct coalesce(receiver, '（不明）'), ', ') as receivers from away group by 1)
+        select o.payment_id, o.person_id, o.name, o.item_code, o.period, o.account_no, o.amount, o.credit_day,
+               s.moved, s.transfers, s.receivers
+        from ok o join s using (payment_id)
+        where s.moved * {frac.denominator} >= o.amount * {frac.numerator}
+        order by o.payment_id""", ok=ok, tr=tr, **f)
+    return Result(_keyed(out, "payment_id"), metrics={"transfers_out": int(len(tr))})
+
+
+@check("CP15", "代管代持超出特殊群体", "compliance", "medium", needs=("guardianships", "payments"),
+       key="person_id|guardian_id", params={"max_wards": Param(3, min=2, max=1000)}, basis=B.GUARDIAN,
+       description="Guardianships in force during the year (a) whose beneficiary has no successful payment of an "
+                   "item marked special_group (judged only where the column is given), (b) with an empty basis, or "
+                   "(c) whose guardian holds max_wards or more wards outside the guardian's own household (all "
+                   "wards count without the household registry). A guardianship exempts payments from CP05, CP08, "
+                   "CP13 and CP14, so it is judged itself.")
+def cp15(t: Context, max_wards: int = 3):
+    y0, y1 = pd.Timestamp(year=t.year, month=1, day=1), pd.Timestamp(year=t.year, month=12, day=31)
+    g = t.guardianships
+    g = g[((g["valid_from"].isna() | (g["valid_from"] <= y1)) & (g["valid_to"].isna() | (g["valid_to"] >= y0)))
+          .to_numpy()][["person_id", "guardian_id", "account_no", "basis", "valid_from", "valid_to"]].copy()
+    problems = pd.Series([[] for _ in range(len(g))], index=g.index, dtype=object)
+    it = t.policy_items
+    judged_a = "special_group" in it and it["special_group"].notna().any()
+    if judged_a:
+        special = it.loc[it["special_group"].fillna(False).astype(bool), "item_code"]
+        ok = t.ok
+        covered = set(ok.loc[isin(ok["item_code"], special).to_numpy(), "person_id"])
+        for i in g.index[~g["person_id"].isin(covered).to_numpy()]:
+            problems[i].append("ward receives no special-group item")
+    for i in g.index[(g["basis"].isna() | (g["basis"].astype("str").str.strip() == "")).to_numpy()]:
+        problems[i].append("no basis")
+    if t.has("households"):
+        gh, wh = t.household(g["guardian_id"]), t.household(g["person_id"])
+        outside = ~((gh == wh) & gh.notna()).fillna(False).to_numpy(bool)
+    else:
+        outside = np.ones(len(g), bool)
+    strangers = g[outside].groupby("guardian_id")["person_id"].nunique()
+    many = set(strangers[strangers >= max_wards].index)
+    for i in g.index[outside & g["guardian_id"].isin(many).to_numpy()]:
+        problems[i].append(f"guardian holds {int(strangers[g.at[i, 'guardian_id']])} wards outside the household")
+    out = g[problems.map(len).to_numpy() > 0].copy()
+    out["problem"] = problems[out.index].map("; ".join)
+    out["key"] = out["person_id"] + "|" + out["guardian_id"]
+    return Result(out, metrics={"guardianships_in_force": int(len(g)), "special_group_judged": bool(judged_a)})
+
+
+@check("CP16", "公示信息未脱敏", "compliance", "medium", needs=("disclosures",), key="item_code|period|person_id",
+       basis=B.PRIVACY,
+       description="Disclosure rows that publish more of a person than the mask allows: an identity number with "
+                   "more than its first 6 and last 4 characters visible, or a name of two or more characters "
+                   "with no *.")
+def cp16(t: Context):
+    d = t.disclosures[["item_code", "period", "person_id", "name", "published_date"]]
+    pid = d["person_id"].astype("str")
+    visible = pid.str.len() - pid.str.count(r"\*")
+    name = d["name"].astype("str").fillna("")
+    bad_id = (visible > 10).fillna(False).to_numpy(bool)
+    bad_name = ((name.str.len() >= 2) & ~name.str.contains("*", regex=False)).fillna(False).to_numpy(bool)
+    out = d[bad_id | bad_name].copy()
+    out["problem"] = np.where(bad_id[bad_id | bad_name], "identity number not masked", "name not masked")
+    out["key"] = out["item_code"] + "|" + out["period"] + "|" + out["person_id"]
+    return out.drop_duplicates("key")

@@ -157,6 +157,23 @@ class Context:
     def last_pay_date(self):
         return self.tables["payments"]["pay_date"].max()
 
+    @cached_property
+    def account_owners(self) -> pd.DataFrame:
+        """(account_no, person_id): each card account's holder in the card registry (its latest row)."""
+        c = self.tables.get("cards")
+        if c is None or not len(c):
+            return pd.DataFrame({"account_no": pd.Series(dtype="str"), "person_id": pd.Series(dtype="str")})
+        owner = c.dropna(subset=["account_no"]).sort_values(["status_date", "_row"], kind="stable",
+                                                             na_position="first")
+        return owner.drop_duplicates("account_no", keep="last")[["account_no", "person_id"]]
+
+    def owner_of(self, accounts: pd.Series) -> pa.ChunkedArray:
+        """The card registry's holder of each account (null where the registry does not know it)."""
+        owner = self.account_owners
+        keys = pa.array(owner["account_no"].astype(str), type=pa.string(), from_pandas=True)
+        vals = pa.array(owner["person_id"].astype(str), type=pa.string(), from_pandas=True)
+        return pc.take(vals, pc.index_in(_arrow(accounts), value_set=keys))
+
     def _holders(self, p: pd.DataFrame) -> pd.Series:
         """The account holder's identity number: as the payment names it, else the card registry's owner of
         the account (the latest row for that account)."""
@@ -164,15 +181,20 @@ class Context:
         c = self.tables.get("cards")
         if c is None or not len(c):
             return named
-        owner = c.dropna(subset=["account_no"]).sort_values(["status_date", "_row"], kind="stable",
-                                                             na_position="first")
-        owner = owner.drop_duplicates("account_no", keep="last")
-        keys = pa.array(owner["account_no"].astype(str), type=pa.string(), from_pandas=True)
-        vals = pa.array(owner["person_id"].astype(str), type=pa.string(), from_pandas=True)
-        idx = pc.index_in(_arrow(p["account_no"]), value_set=keys)
-        via_card = pc.take(vals, idx)
-        holder = pc.coalesce(_arrow(named), via_card)
+        holder = pc.coalesce(_arrow(named), self.owner_of(p["account_no"]))
         return pd.Series(holder.to_pandas(types_mapper=None), index=p.index).astype("str")
+
+    @cached_property
+    def disclosed(self) -> pd.DataFrame:
+        """Disclosure rows as RC06 and RC09 match them: item, period, the published id masked by the one rule
+        (already masked ids kept as published), the name masked as its first character and *."""
+        d = self.tables["disclosures"][["item_code", "period", "person_id", "name", "amount", "published_date"]]
+        return self.sql("""
+            select item_code, period,
+                   case when person_id like '%*%' or length(person_id) <= 10 then person_id
+                        else left(person_id, 6) || '********' || right(person_id, 4) end as masked_id,
+                   left(trim(coalesce(name, '')), 1) || '*' as masked_name, amount, published_date
+            from d""", d=d)
 
     # ------------------------------------------------------------------ people and households
     def household(self, ids: pd.Series) -> pd.Series:

@@ -157,15 +157,11 @@ def rc05(t: Context, tolerance: int = 0):
        description="Disclosed but not paid, paid but not disclosed, or amounts differ, matched on item, period, "
                    "masked identity number and masked name, within the item-periods the disclosures cover.")
 def rc06(t: Context):
-    d = t.disclosures[["item_code", "period", "person_id", "name", "amount"]]
+    d = t.disclosed
     ok = t.ok[["item_code", "period", "person_id", "name", "amount"]]
     out = t.sql("""
         with dis as (
-            select item_code, period,
-                   case when person_id like '%*%' or length(person_id) <= 10 then person_id
-                        else left(person_id, 6) || '********' || right(person_id, 4) end as masked_id,
-                   left(trim(coalesce(name, '')), 1) || '*' as masked_name, sum(amount) as amount
-            from d group by all),
+            select item_code, period, masked_id, masked_name, sum(amount) as amount from d group by all),
         paid as (
             select o.item_code, o.period,
                    left(o.person_id, 6) || '********' || right(o.person_id, 4) as masked_id,
@@ -219,3 +215,52 @@ def rc07(t: Context, reissue_days: int = 30):
     out["problem"] = np.where(out["reissued_on"].isna(), "no successful reissue", "reissued late")
     return Result(_keyed(out, "payment_id"),
                   metrics={"failed_lines": int(len(f)), "not_yet_due": int((late & ~judged).sum())})
+
+
+@check("RC08", "回盘与发放状态不符", "reconciliation", "high", needs=("payments", "bank_returns"), basis=B.FEEDBACK,
+       description="Payment lines the platform marks failed while the bank's return says credited (a second "
+                   "payment that EL04 cannot see, since a re-issue of a failed line is not a duplicate); and bank "
+                   "returns whose payment_id is not among the payment lines (money paid outside the platform).")
+def rc08(t: Context):
+    br = t.bank_returns[["payment_id", "account_no", "credited_amount", "credit_date", "status"]]
+    pay = t.payments[["payment_id", "person_id", "name", "item_code", "period", "account_no", "amount", "status"]]
+    out = t.sql("""
+        with cr as (select payment_id, min(account_no) as bank_account, min(credit_date) as credit_date,
+                           sum(credited_amount) filter (where status = 'success' and credited_amount > 0) as credited,
+                           count(*) as rows
+                    from br group by payment_id)
+        select p.payment_id, p.person_id, p.name, p.item_code, p.period, p.account_no, c.bank_account, p.amount,
+               c.credited, c.credit_date, 'platform failed, bank credited' as problem, p.amount as amount_fen
+        from pay p join cr c using (payment_id)
+        where p.status = 'failed' and c.credited > 0
+        union all
+        select c.payment_id, null, null, null, null, null, c.bank_account, null, c.credited, c.credit_date,
+               'bank return for no payment line', coalesce(c.credited, 0)
+        from cr c anti join pay p using (payment_id)
+        order by 1""", br=br, pay=pay)
+    return _keyed(out, "payment_id", amount="amount_fen")
+
+
+@check("RC09", "先发放后公示", "reconciliation", "low", needs=("payments", "disclosures", "policy_items"),
+       basis=B.NOTICE_FIRST,
+       description="For items whose policy_items.disclose_before_pay is true, successful payments whose "
+                   "disclosure (matched as in RC06) was published after the pay_date; a line with no disclosure "
+                   "at all is RC06's. Without the column the check is skipped.")
+def rc09(t: Context):
+    it = t.policy_items
+    if "disclose_before_pay" not in it or it["disclose_before_pay"].isna().all():
+        return Result(status="skipped", reason="policy_items.disclose_before_pay (先公示后发放) not provided")
+    items = it.loc[it["disclose_before_pay"].fillna(False).astype(bool), "item_code"]
+    ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "amount", "pay_date"]]
+    ok = ok[isin(ok["item_code"], items).to_numpy()]
+    out = t.sql("""
+        with first as (select item_code, period, masked_id, masked_name, min(published_date) as published_date
+                       from d group by all)
+        select o.payment_id, o.person_id, o.name, o.item_code, o.period, o.amount, o.pay_date, f.published_date,
+               datediff('day', o.pay_date, f.published_date) as days
+        from ok o join first f on f.item_code = o.item_code and f.period = o.period
+             and f.masked_id = left(o.person_id, 6) || '********' || right(o.person_id, 4)
+             and f.masked_name = left(trim(coalesce(o.name, '')), 1) || '*'
+        where f.published_date > o.pay_date
+        order by o.payment_id""", ok=ok, d=t.disclosed)
+    return Result(_keyed(out, "payment_id"), metrics={"items_disclosed_first": int(len(items))})

@@ -51,7 +51,7 @@ class Param:
         if self.kind == "bool":
             return "true or false"
         what = {"int": "a whole number", "float": "a number", "mapping": "a mapping of year to a number",
-                "str": "text"}[self.kind]
+                "str": "text", "date": "a date written YYYY-MM-DD"}[self.kind]
         if self.min is not None and self.max is not None:
             return f"{what} from {self.min:g} to {self.max:g}"
         if self.min is not None:
@@ -85,6 +85,14 @@ class Param:
             if not isinstance(value, str) or (self.choices and value not in self.choices):
                 raise ValueError
             return value
+        if self.kind == "date":
+            import datetime as dt
+
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                return value.isoformat()
+            if not isinstance(value, str):
+                raise ValueError
+            return dt.date.fromisoformat(value.strip()).isoformat()
         if not isinstance(value, dict) or not value:
             raise ValueError
         out = {}

@@ -406,7 +406,8 @@ def _check_zip(path: Path, raw: bytes) -> None:
                            f"bomb. Save it again from Excel, or export the table as CSV")
 
 
-def _xlsx_column(values: tuple, fname: str, label: str, rows: np.ndarray, is_id: bool) -> pa.ChunkedArray:
+def _xlsx_column(values: tuple, fname: str, label: str, rows: np.ndarray, is_id: bool,
+                 ctype: str = "str") -> pa.ChunkedArray:
     """One workbook column as text. Text cells go to Arrow as they are; numbers, dates and booleans (Excel
     dates, money typed as numbers) are written out once per distinct value. A number in an identity column has
     lost digits: fatal."""
@@ -424,6 +425,8 @@ def _xlsx_column(values: tuple, fname: str, label: str, rows: np.ndarray, is_id:
         t = text.get(v) if type(v) is not bool else None
         if t is None:
             t = _cell_text(v) if v != "" else ""
+            if ctype == "datetime" and type(v) is dt.date:       # a time of 00:00 comes back as a date
+                t += " 00:00:00"
             if type(v) is not bool:
                 text[v] = t
         out.append(t)
@@ -468,8 +471,8 @@ def _read_xlsx(path: Path, table: Table, raw: bytes) -> Raw:
     columns = list(zip(*body)) if body else [()] * width
     cols = {}
     for i, cname in mapping.items():
-        cols[cname] = _xlsx_column(columns[i], path.name, f"{cname} ({header[i]})", rows,
-                                   table.column(cname).type == "id")
+        ctype = table.column(cname).type
+        cols[cname] = _xlsx_column(columns[i], path.name, f"{cname} ({header[i]})", rows, ctype == "id", ctype)
     return Raw(cols, rows, ignored, [])
 
 
@@ -533,7 +536,7 @@ READERS = {".csv": _read_csv, ".xlsx": _read_xlsx, ".parquet": _read_parquet}
 def _empty_column(type_: str, n: int) -> pd.Series:
     if type_ == "money" or type_ == "int":
         return pd.Series(pd.array([pd.NA] * n, dtype="Int64"))
-    if type_ == "date":
+    if type_ in ("date", "datetime"):
         return pd.Series(np.full(n, np.datetime64("NaT", "ns")))
     if type_ == "bool":
         return pd.Series(pd.array([pd.NA] * n, dtype="boolean"))

@@ -68,6 +68,17 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
         "cancelled": ("注销", "canceled"),
         "not_issued": ("未制卡",),
     },
+    "txn_type": {
+        "withdrawal": ("取现", "取款", "现金支取"),
+        "transfer_out": ("转出", "转账转出", "transfer"),
+        "purchase": ("消费", "刷卡消费", "pos消费"),
+    },
+    "txn_channel": {
+        "atm": ("ATM", "自助取款机", "取款机"),
+        "counter": ("柜面", "柜台"),
+        "pos": ("POS", "pos机"),
+        "online": ("网银手机银行", "网银", "手机银行", "网上银行"),
+    },
     "flow_type": {
         "allocated": ("下达",),
         "disbursed": ("拨付代发银行", "拨付"),
@@ -92,6 +103,8 @@ TABLES: tuple[Table, ...] = (
         C("legal_basis", "政策依据", "str", required=False),
         C("policy_effective_date", "政策实施日期", "date", required=False),
         C("published_date", "公开日期", "date", required=False),
+        C("special_group", "特殊群体项目", "bool", required=False),
+        C("disclose_before_pay", "先公示后发放", "bool", required=False),
     ), aliases=("政策清单", "补贴项目清单")),
     Table("beneficiaries", "补贴对象", True, (
         C("person_id", "身份证号", "id"),
@@ -105,6 +118,7 @@ TABLES: tuple[Table, ...] = (
         C("street", "街道乡镇", "str", required=False),
         C("community", "社区村", "str", required=False),
         C("approval_date", "审批日期", "date", required=False),
+        C("designated_account_no", "家庭指定账户", "str", required=False),
     )),
     Table("payments", "发放明细", True, (
         C("payment_id", "流水号", "str", nonnull=True, unique=True),
@@ -196,6 +210,18 @@ TABLES: tuple[Table, ...] = (
         C("valid_from", "生效日期", "date"),
         C("valid_to", "失效日期", "date", required=False),
     ), registry=True),
+    Table("card_transactions", "账户交易明细", False, (
+        C("txn_id", "交易流水号", "str", nonnull=True, unique=True),
+        C("account_no", "金融账号", "str", nonnull=True),
+        C("txn_time", "交易时间", "datetime"),
+        C("txn_type", "交易类型", "enum", enum="txn_type"),
+        C("channel", "渠道", "enum", enum="txn_channel"),
+        C("terminal_id", "终端或网点编号", "str"),          # empty for online
+        C("amount", "金额", "money"),
+        C("counterparty_account", "对方账号", "str", required=False),
+        C("counterparty_id", "对方身份证号", "id", required=False),
+        C("counterparty_name", "对方户名", "str", required=False),
+    ), aliases=("账户交易明细", "交易明细")),
 )
 
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

@@ -321,14 +321,60 @@ def parse_int(arr) -> Parsed:
     return Parsed(values, bad, reasons)
 
 
+_DT_SEP = (r"^(?P<y>[0-9]{4})[-/.年](?P<m>[0-9]{1,2})[-/.月](?P<d>[0-9]{1,2})日?[ T]+"
+           r"(?P<H>[0-9]{1,2})[:时](?P<M>[0-9]{1,2})(?:分?$|分?[:]?(?P<S>[0-9]{1,2})(?:\.[0-9]+)?秒?$)")
+_DT_COMPACT = r"^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})[ T]?(?P<H>[0-9]{2})(?P<M>[0-9]{2})(?P<S>[0-9]{2})?$"
+_DT_SERIAL = r"^(?P<s>[0-9]{1,5})\.(?P<f>[0-9]+)$"
+
+
+def parse_datetime(arr) -> Parsed:
+    """A date in any of the date forms followed by HH:MM or HH:MM:SS (2023-05-10 14:03:22, 20230510140322,
+    2023年5月10日 14时03分), or an Excel serial with a fraction of a day; local time, to the second. A date with no
+    time of day is not a date-time: a window of minutes cannot rest on it."""
+    n = len(arr)
+    present = _np_bool(pc.is_valid(arr))
+    out = np.full(n, np.datetime64("NaT", "s"))
+    matched = np.zeros(n, bool)
+    for pattern in (_DT_SEP, _DT_COMPACT):
+        m = pc.match_substring_regex(arr, pattern)
+        mm = _np_bool(m) & ~matched
+        if not mm.any():
+            continue
+        parts = pc.extract_regex(pc.if_else(m, arr, None), pattern)
+        f = {k: np.asarray(pc.cast(pc.if_else(pc.equal(pc.struct_field(parts, k), ""), None,
+                                              pc.struct_field(parts, k)), pa.int64())
+                           .to_numpy(zero_copy_only=False), dtype=float) for k in ("y", "m", "d", "H", "M", "S")}
+        days = _build_dates(f["y"], f["m"], f["d"])
+        hh, mi, ss = (np.nan_to_num(f[k], nan=0) for k in ("H", "M", "S"))
+        ok = mm & ~np.isnat(days) & (hh <= 23) & (mi <= 59) & (ss <= 59)
+        secs = (hh * 3600 + mi * 60 + ss).astype(np.int64)
+        out[ok] = days[ok].astype("datetime64[s]") + secs[ok].astype("timedelta64[s]")
+        matched |= mm
+    sm = pc.match_substring_regex(arr, _DT_SERIAL)
+    smask = _np_bool(sm) & ~matched
+    if smask.any():
+        parts = pc.extract_regex(pc.if_else(sm, arr, None), _DT_SERIAL)
+        whole = np.nan_to_num(np.asarray(pc.cast(pc.struct_field(parts, "s"), pa.int64())
+                                         .to_numpy(zero_copy_only=False), dtype=float), nan=0).astype(np.int64)
+        frac = pc.cast(pc.binary_join_element_wise("0.", pc.struct_field(parts, "f"), ""), pa.float64())
+        frac = np.nan_to_num(np.asarray(frac.to_numpy(zero_copy_only=False), dtype=float), nan=0)
+        plausible = smask & (whole >= 1) & (whole <= 73050)
+        secs = np.rint(frac * 86400).astype(np.int64)
+        out[plausible] = (_EXCEL_EPOCH + whole[plausible]).astype("datetime64[s]") + secs[plausible].astype("timedelta64[s]")
+        matched |= smask
+    good = present & ~np.isnat(out)
+    bad, reasons = _reasons(n, (present & ~good, "unreadable date-time (a date and a time of day are needed)"))
+    return Parsed(pd.Series(out.astype("datetime64[ns]")), bad, reasons)
+
+
 PARSERS = {
     "id": parse_id, "masked_id": parse_id, "str": parse_str, "int": parse_int, "money": parse_money,
-    "date": parse_date, "period": parse_period, "bool": parse_bool,
+    "date": parse_date, "datetime": parse_datetime, "period": parse_period, "bool": parse_bool,
 }
 
 
 # Columns whose values repeat (dates, periods, amounts, codes): parsed once per distinct value.
-DISTINCT_TYPES = {"date", "period", "money", "bool", "enum", "int"}
+DISTINCT_TYPES = {"date", "datetime", "period", "money", "bool", "enum", "int"}
 
 
 def parse(arr, type_: str, enum: str | None = None) -> Parsed:
@@ -341,7 +387,7 @@ def parse(arr, type_: str, enum: str | None = None) -> Parsed:
         return fn(arr)
     enc = pc.dictionary_encode(arr)
     enc = enc.combine_chunks() if isinstance(enc, pa.ChunkedArray) else enc
-    if len(enc.dictionary) * 4 > n:
+    if len(enc.dictionary) * 4 > n or len(enc.dictionary) == 0:
         return fn(arr)
     sub = fn(enc.dictionary)
     idx = np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)

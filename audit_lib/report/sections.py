@@ -15,9 +15,9 @@ from ..checks.registry import ORIGIN_ZH
 from . import charts
 from .data import RunData, check_meta
 
-ID_COLS = {"person_id", "holder_id", "account_holder_id", "guardian_id", "cadre_id"}
+ID_COLS = {"person_id", "holder_id", "account_holder_id", "guardian_id", "cadre_id", "counterparty_id"}
 NAME_COLS = {"name", "account_holder_name"}
-ACCOUNT_COLS = {"account_no", "bank_account"}
+ACCOUNT_COLS = {"account_no", "bank_account", "counterparty_account"}
 STATUS_ZH = {"flagged": "发现疑点", "clear": "未发现", "skipped": "未执行", "error": "出错", "info": "信息"}
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低", "info": "信息"}
 FAMILY_ZH = {"reconciliation": "对账", "compliance": "合规", "eligibility": "资格", "statistics": "统计分析"}
@@ -28,7 +28,10 @@ COL_ZH = {"payment_id": "流水号", "person_id": "身份证号", "name": "姓�
           "employer": "工作单位", "channel": "渠道", "masked_id": "身份证号（脱敏）", "fee": "手续费",
           "community": "社区村", "position": "职务", "cadre_id": "干部身份证号", "z": "稳健Z值", "mad": "MAD",
           "p_value": "p值", "n": "笔数", "count": "笔数"}
-COL_ZH.update({"disbursed": "拨付代发银行", "credited": "银行入账", "returned": "退回", "difference": "差额",
+COL_ZH.update({"terminal_id": "终端或网点", "txns": "交易笔数", "dates": "日期", "times": "时间",
+               "moved": "转出金额", "transfers": "转出笔数", "receivers": "收款人", "credit_day": "入账日",
+               "credit_date": "入账日期", "guardian_id": "监护人", "basis": "依据", "valid_from": "生效日期",
+               "valid_to": "失效日期", "published_date": "公示日期", "disbursed": "拨付代发银行", "credited": "银行入账", "returned": "退回", "difference": "差额",
                "idle_since": "闲置起始日", "idle_amount": "闲置金额", "bank_account": "银行入账账号",
                "approved_amount": "核定金额", "max_amount": "上限", "amount_paid": "实发金额",
                "amount_disclosed": "公示金额", "reissued_on": "补发日期", "credited_amount": "入账金额",
@@ -48,18 +51,24 @@ WHAT_ZH = {
     "RC05": "成功发放金额高于或低于核定金额（无审批时对照补贴标准），或超过项目上限。",
     "RC06": "公示名单与实际发放按项目、所属期、脱敏身份证号和脱敏姓名双向核对：公示未发、发放未公示、金额不符。",
     "RC07": "发放失败的记录在 reissue_days 天内没有成功补发（沿补发链追踪）。",
+    "RC08": "平台标记为发放失败、银行回盘却显示入账成功的记录（失败后又补发即重复到账，EL04 无法发现），以及平台发放明细中不存在的银行回盘记录（平台外发放）。",
+    "RC09": "要求先公示后发放的项目，成功发放日期早于其公示日期的记录（无公示的记录属于 RC06）。",
     "CP01": "纳入一卡通的项目，通过社保卡发放的金额占比低于当年目标（2021年70%、2022年90%、2023年起100%）。",
-    "CP02": "纳入一卡通的项目通过社保卡以外的渠道（其他银行卡、存折、现金）发放。",
-    "CP03": "发放的项目不在公开的政策清单中，或在清单公开之前已发放。",
-    "CP04": "政策清单调整在政策实施后超过 publish_days 个自然日才公开。",
+    "CP02": "纳入一卡通的项目在 card_from（默认为审计年度首日）之后仍通过社保卡以外的渠道（其他银行卡、存折、现金）发放。",
+    "CP03": "发放的项目不在公开的政策清单中，或所属期在政策实施日期之前即已发放（清单公开前的发放不属本项）。",
+    "CP04": "首份清单公开之后出台的政策调整，在政策实施后超过 publish_days 个自然日才公开（首份清单公开前已实施的项目不判断）。",
     "CP05": "个人补贴发入非本人账户，且该时点没有有效的代管代持（监护）登记。",
-    "CP06": "家庭补贴未发入户主（或登记监护人）的账户。",
+    "CP06": "家庭补贴未发入户主、登记监护人或家庭成员共同指定的账户。",
     "CP07": "同一人全年成功发放进入两个及以上账户（本人旧卡挂失或注销后换发新卡不算）。",
     "CP08": "同一账户收到 min_people 名及以上既非同一户、也无代管登记人员的补贴。",
     "CP09": "代发银行在入账时收取手续费。",
     "CP10": "成功发放日期晚于所属期结束后 grace_days 天（滞留延压）。",
     "CP11": "发放时社保卡处于未激活、挂失、注销或未制卡状态，却入账成功。",
     "CP12": "身份证号码校验码错误、出生日期不可能或地区代码不存在。",
+    "CP13": "同一终端（ATM、柜面、POS）window_minutes 分钟内出现 min_cards 名及以上补贴对象社保卡账户的支出（同户或同一有效监护人的被监护人除外），且同一账户在该终端于 min_days 个以上不同日期出现：疑似他人代管代持社保卡，供复核。",
+    "CP14": "补贴入账后 days 日内，账户中不少于 share 比例的补贴金额被转给非本人、非同户、非有效监护人的他人（对方不明的视为他人）。",
+    "CP15": "年度内有效的代管代持登记：被代管人未领取特殊群体项目（低保、特困、残疾人、未成年人等）、登记无依据，或同一代管人代管 max_wards 名及以上非同户人员。",
+    "CP16": "公示名单显示了完整或过多的身份证号码（多于前6位和后4位），或未脱敏的两字及以上姓名。",
     "EL01": "死亡月份之后的所属期仍有成功发放（死亡当月不算）。",
     "EL02": "困难救助类项目发放给该所属期内在职的财政供养人员。",
     "EL03": "补贴对象与本社区（村）干部同户，列出供复核（优亲厚友）。",
@@ -75,7 +84,7 @@ WHAT_ZH = {
 
 MONEY_COLS = {"amount", "amount_fen", "expected", "fee", "credited", "credited_amount", "approved_amount",
               "amount_paid", "amount_disclosed", "max_amount", "median_amount", "disbursed", "returned",
-              "difference", "idle_amount", "total", "card"}
+              "difference", "idle_amount", "total", "card", "moved"}
 
 # Anywhere in a text: an identity number (18 characters, or 15 digits, masked or not, any case of x), or any
 # other run of 9 or more digits (accounts, cards, phone numbers).
@@ -190,8 +199,9 @@ def overall(d: RunData) -> str:
     html.append(charts.lines(list(mon["period"]), {"发放金额（万元）": [v / 1e6 for v in mon["amount_fen"]]},
                              title="月度发放趋势（按所属期）"))
     holding = o["card_holding"] * 100
-    html.append(f"<p>补贴对象持有正常状态社保卡的比例为 <b>{holding:.2f}%</b>，"
-                f"{'达到' if holding >= 95 else '未达到'}泰山区方案“居民社保卡持卡率达到95%以上”的目标。</p>")
+    html.append(f"<p>补贴对象持有正常状态社保卡的比例为 <b>{holding:.2f}%</b>（以补贴对象持卡情况作为近似："
+                f"泰山区方案“居民社保卡持卡率达到95%以上”的95%是对全体居民而言），"
+                f"{'达到' if holding >= 95 else '未达到'}该目标。</p>")
     return "\n".join(html)
 
 

@@ -127,3 +127,12 @@ FAIL_REASONS = ["账户状态异常", "户名与账号不符", "账户已销户"
 GUARD_BASIS = ["民政部门指定监护", "人民法院指定监护", "村(居)委会指定监护"]
 DEATH_SOURCES = ["公安", "民政", "殡葬", "卫健"]
 EMPLOYERS = ["南开区某街道办事处", "南开区某中学", "南开区某医院", "南开区某局", "南开区某事业单位"]
+
+
+SPECIAL_WORDS = ("最低生活", "低保", "特困", "残疾", "孤儿", "儿童", "低收入")
+
+
+def is_special_group(item: dict) -> bool:
+    """Items for the groups whose cards a guardian may lawfully hold (泰山区: 低保户、特困供养人员、残疾人、
+    建档立卡贫困户、未成年人)."""
+    return any(w in item["name"] for w in SPECIAL_WORDS) or item.get("pool") == "child"

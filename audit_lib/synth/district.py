@@ -100,6 +100,8 @@ class Generator:
         self.holder_never: set = set()         # accounts whose lines never name the holder
         self.cp01_items: set = set()           # items a plant moved off the card
         self.off_list: set = set()             # item indices not on the published list
+        self.designated: dict = {}             # (person, item) -> the account the household designated
+        self.guard_extra: list[dict] = []      # guardianships the plants register
 
     # ------------------------------------------------------------------ people
     def _ids(self, birth: np.ndarray, male: np.ndarray) -> np.ndarray:
@@ -446,6 +448,9 @@ class Generator:
     def guardianships(self):
         p = self.people
         kids = np.flatnonzero(p.kind == "child")
+        # Guardianships are registered for the children whose allowances their guardians receive.
+        child_items = [i for i, it in enumerate(self.items) if it["pool"] == "child"]
+        kids = kids[np.isin(kids, self.appr.loc[self.appr["item"].isin(child_items), "person"].to_numpy())]
         g = self.hh_head[p.hh[kids]]
         rng = self.rng
         self.guard = pd.DataFrame({

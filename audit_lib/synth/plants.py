@@ -210,7 +210,8 @@ def cp02(g):
 
 
 def cp03(g):
-    """An item paid that is not on the policy list; an item paid before the list published it."""
+    """An item paid that is not on the policy list; an item paid for January whose policy took effect on 12
+    February (published on 20 February: the publication date itself is not CP03's concern)."""
     it = dict(cat.OFF_LIST_ITEM)
     g.items.append(it)
     item = len(g.items) - 1
@@ -524,8 +525,48 @@ def st03(g):
     _key(g, "ST03", f"{_code(g, item)}|{period_text([ym])[0]}")
 
 
+def cp06_designated(g):
+    """Trap for CP06: a household's allowance paid, as its members jointly designated, into the spouse's card."""
+    p = g.people
+    items = [i for i, it in enumerate(g.items) if it["unit"] == "household" and it["freq"] == "monthly"]
+    for _, a in _free(g, items, 20).iterrows():
+        spouse = [q for q in np.flatnonzero(p.hh == p.hh[a.person]).tolist()
+                  if p.rel[q] == "配偶" and q < len(g.person_acc) and g.person_acc[q] >= 0 and q not in g.busy]
+        if not spouse:
+            continue
+        g.busy.add(spouse[0])
+        idx = _lines_of(g, a.person, a["item"], success=False)
+        g.lines.loc[idx, "acc"] = g.person_acc[spouse[0]]
+        g.lines.loc[idx, "channel"] = 0
+        g.designated[(int(a.person), int(a["item"]))] = int(g.person_acc[spouse[0]])
+        return
+    g.notes.append("CP06 designated-account trap not planted: no head with a spouse holding a card")
+
+
+def cp15(g):
+    """Guardianships the seeds do not allow: an old man's card held by his son though his allowance is for no
+    special group (a); a child's guardianship registered with no basis (b). Trap: one that expired last year."""
+    p = g.people
+    item = _idx(g, "MZ004")
+    rows = _free(g, [item], 2, kind=("elder",))
+    for k, (_, a) in enumerate(rows.iterrows()):
+        others = [q for q in np.flatnonzero(p.hh == p.hh[a.person]).tolist() if q != a.person]
+        guardian = others[0] if others else int(np.flatnonzero(p.kind == "other")[k])
+        g.busy.add(guardian)
+        valid_to = _date(g.year - 1, 12, 31)[()] if k == 1 else None        # the second: expired, not judged
+        g.guard_extra.append(dict(person=int(a.person), guardian=int(guardian), basis="家属申请",
+                                  valid_from=_date(g.year - 3, 6, 1)[()], valid_to=valid_to))
+        if k == 0:
+            _key(g, "CP15", f"{p.pid[a.person]}|{p.pid[guardian]}")
+    if len(g.guard):
+        i = int(g.rng.integers(0, len(g.guard)))
+        g.guard.loc[g.guard.index[i], "basis"] = ""
+        row = g.guard.iloc[i]
+        _key(g, "CP15", f"{p.pid[int(row['person'])]}|{p.pid[int(row['guardian'])]}")
+
+
 PLANTS = [rc01, rc02, rc03, rc04, rc05, rc06, rc07, cp02, cp03, cp04, cp05, cp06, cp07, cp08, cp09, cp10,
-          cp11, el01, el02, el03, el04, el05, el06, st01, st02, st03, cp12]
+          cp11, el01, el02, el03, el04, el05, el06, st01, st02, st03, cp12, cp06_designated, cp15]
 
 
 def plant_all(g):

@@ -96,6 +96,25 @@ def assemble(g) -> District:
         "payment_id": pay_id, "account_no": baccount, "credited_amount": credited,
         "credit_date": credit_date, "status": bstatus, "fee": fee,
     })[keep].reset_index(drop=True)
+    extra_truth: dict[str, set] = {}
+    if not g.clean:
+        # RC08: a failed line the bank credited all the same (it was re-paid too: the person got it twice), and
+        # a credit the bank reports for a line the platform never sent.
+        reissued = set(L.loc[L["reissue_of"] >= 0, "reissue_of"].tolist())
+        cand = [i for i in np.flatnonzero(~ok) if lines[i] in reissued and int(L["person"].iloc[i]) not in g.busy]
+        if cand:
+            i = cand[int(rng.integers(0, len(cand)))]
+            g.busy.add(int(L["person"].iloc[i]))
+            row = bank_returns.index[(bank_returns["payment_id"] == pay_id[i]).to_numpy()]
+            bank_returns.loc[row, "status"] = "success"
+            bank_returns.loc[row, "credited_amount"] = amount[i]
+            extra_truth.setdefault("RC08", set()).add(pay_id[i])
+        outside = f"FF{g.code}{g.year}X0000001"
+        bank_returns = pd.concat([bank_returns, pd.DataFrame([dict(
+            payment_id=outside, account_no=acc_no[int(rng.integers(0, len(acc_no)))], credited_amount=80000,
+            credit_date=pd.Timestamp(f"{g.year}-06-18"), status="success", fee=pd.NA)])], ignore_index=True)
+        bank_returns["fee"] = bank_returns["fee"].astype("Int64")
+        extra_truth.setdefault("RC08", set()).add(outside)
 
     # ---------------------------------------------------------------- fund flows (the bank's view balances)
     br = bank_returns.merge(payments[["payment_id", "item_code", "amount", "pay_date"]], on="payment_id")
@@ -158,7 +177,26 @@ def assemble(g) -> District:
             pd_ = pd.Timestamp(_date(g.year, int(row.ym % 12) + 1, 10)[()])
             disc = pd.concat([disc, pd.DataFrame([dict(item_code=key[0], period=key[1], person=key[2],
                                                        amount=int(row.amount), published_date=pd_)])])
-    disc = disc.sort_values(["item_code", "period", "person"], kind="stable")
+    disc = disc.sort_values(["item_code", "period", "person"], kind="stable").reset_index(drop=True)
+    unmask_id, unmask_name = None, None
+    if not g.clean:
+        # RC09: one notice put up three days after the money was paid; CP16: a notice that shows a whole
+        # identity number, another a whole name.
+        one = sp.drop_duplicates(["item_code", "period", "person"], keep=False)
+        one = one[~one["person"].isin(list(g.busy)).to_numpy()]
+        if len(one) >= 3:
+            pick = one.iloc[rng.choice(len(one), 3, replace=False)]
+            for j, (_, r) in enumerate(pick.iterrows()):
+                g.busy.add(int(r["person"]))
+                hit = ((disc["item_code"] == r["item_code"]) & (disc["period"] == r["period"])
+                       & (disc["person"] == r["person"])).to_numpy()
+                if j == 0:
+                    disc.loc[hit, "published_date"] = r["pay_date"] + pd.Timedelta(days=10)   # -7 below: +3
+                    extra_truth.setdefault("RC09", set()).add(r["payment_id"])
+                elif j == 1:
+                    unmask_id = np.flatnonzero(hit)[0]
+                else:
+                    unmask_name = np.flatnonzero(hit)[0]
     disclosures = pd.DataFrame({
         "item_code": disc["item_code"].to_numpy(), "period": disc["period"].to_numpy(),
         "person_id": masked_ids(pd.Series(p.pid[disc["person"].to_numpy()])).to_numpy(),
@@ -167,6 +205,16 @@ def assemble(g) -> District:
         "published_date": (disc["published_date"] - pd.Timedelta(days=7)).to_numpy(),
         "community": hh_comm[p.hh[disc["person"].to_numpy()]],
     })
+    for row, what in ((unmask_id, "id"), (unmask_name, "name")):
+        if row is None:
+            continue
+        person = int(disc["person"].iloc[row])
+        if what == "id":
+            disclosures.loc[row, "person_id"] = p.pid[person]
+        else:
+            disclosures.loc[row, "name"] = p.name[person]
+        d = disclosures.loc[row]
+        extra_truth.setdefault("CP16", set()).add(f"{d['item_code']}|{d['period']}|{d['person_id']}")
 
     # ---------------------------------------------------------------- beneficiaries
     a = g.appr.sort_values(["item", "person", "start"], kind="stable")
@@ -180,6 +228,8 @@ def assemble(g) -> District:
         "end_period": np.where(a["end"].to_numpy() >= 0, period_text(np.maximum(a["end"].to_numpy(), 0)), None),
         "street": streets[p.hh[ap]], "community": hh_comm[p.hh[ap]],
         "approval_date": _d(start_first - np.timedelta64(20, "D")),
+        "designated_account_no": [acc_no[g.designated[(q, it)]] if (q, it) in g.designated else None
+                                  for q, it in zip(ap.tolist(), a["item"].tolist())],
     })
 
     # ---------------------------------------------------------------- cards
@@ -228,20 +278,48 @@ def assemble(g) -> District:
         "valid_from": _d(gd["valid_from"].to_numpy()), "valid_to": pd.NaT,
     })
 
+    # ---------------------------------------------------------------- card transactions
+    from .transactions import make as make_transactions
+
+    sb = bank_returns[(bank_returns["status"] == "success").to_numpy() & bank_returns["credit_date"].notna().to_numpy()]
+    cd = sb.groupby("payment_id")["credit_date"].min()
+    credit_day = pd.to_datetime(payments["payment_id"].map(cd)).fillna(payments["pay_date"]).to_numpy()
+    tx = make_transactions(g, payments, credit_day, L["person"].to_numpy(), rng)
+    card_transactions = tx["table"]
+    for k, v in tx["truth"].items():
+        extra_truth.setdefault(k, set()).update(v)
+    g.notes.extend(tx["notes"])
+    extra_guard = [dict(person_id=p.pid[e["person"]], guardian_id=p.pid[e["guardian"]],
+                        account_no=acc_no[g.person_acc[e["person"]]] if g.person_acc[e["person"]] >= 0 else None,
+                        basis=e["basis"], valid_from=pd.Timestamp(e["valid_from"]),
+                        valid_to=pd.Timestamp(e["valid_to"]) if e["valid_to"] is not None else pd.NaT)
+                   for e in g.guard_extra] + tx["guardianships"]
+    if extra_guard:
+        guardianships = pd.concat([guardianships, pd.DataFrame(extra_guard)], ignore_index=True)
+
     # ---------------------------------------------------------------- policy list
     rows = []
     for i, it in enumerate(items):
         if i in g.off_list:
             continue
-        eff = it.get("effective") or _date(g.year, it["start_month"], 1)[()]
-        pub = it.get("published") or (eff + np.timedelta64(4, "D"))
+        # Policies in force before the year (低保 since the 1990s) appear on the first list, due by the end of
+        # February (南开区); items that start during the year are published within days of taking effect.
+        if it.get("effective") is not None:
+            eff = it["effective"]
+        elif it["start_month"] > 1:
+            eff = _date(g.year, it["start_month"], 1)[()]
+        else:
+            eff = _date(g.year - 1 - (i % 20), 1 + (i % 12), 1)[()]
+        pub = it.get("published") or (eff + np.timedelta64(4, "D") if it["start_month"] > 1
+                                      else _date(g.year, 2, 28)[()])
         rows.append(dict(
             item_code=it["code"], item_name=it["name"], department=it["dept"], in_one_card=True,
             unit=it["unit"], frequency=it["freq"],
             standard_amount=None if it["standard"] is None else it["standard"] * 100,
             max_amount=None if it["max"] is None else it["max"] * 100, means_tested=bool(it["means"]),
             min_age=it["min_age"], max_age=it["max_age"], exclusive_group=it["group"], legal_basis=it["basis"],
-            policy_effective_date=pd.Timestamp(eff), published_date=pd.Timestamp(pub)))
+            policy_effective_date=pd.Timestamp(eff), published_date=pd.Timestamp(pub),
+            special_group=cat.is_special_group(it), disclose_before_pay=bool(it["disclosed"])))
     policy_items = pd.DataFrame(rows)
     for c in ("standard_amount", "max_amount", "min_age", "max_age"):
         policy_items[c] = policy_items[c].astype("Int64")
@@ -251,6 +329,8 @@ def assemble(g) -> District:
     for check, idx in g.tag.items():
         truth.setdefault(check, set()).update(id_of.reindex(sorted(idx)).tolist())
     for check, keys in g.keys.items():
+        truth.setdefault(check, set()).update(keys)
+    for check, keys in extra_truth.items():
         truth.setdefault(check, set()).update(keys)
     target = {2021: 0.70, 2022: 0.90}.get(g.year, 1.0 if g.year >= 2023 else 0.0)
     okp = payments[payments["status"] == "success"]
@@ -266,12 +346,12 @@ def assemble(g) -> District:
                          "bank_returns": "代发银行回盘", "fund_flows": "国库集中支付系统",
                          "disclosures": "社区公示", "deaths": "公安、民政、殡葬、卫健",
                          "public_employees": "编办、人社", "cadres": "组织部门", "households": "公安户籍",
-                         "guardianships": "民政部门代管代持登记"},
+                         "guardianships": "民政部门代管代持登记", "card_transactions": "代发银行账户交易明细"},
                 notes=f"synthetic district, seed {g.seed}, {'clean' if g.clean else 'with planted problems'}")
     tables = dict(policy_items=policy_items, beneficiaries=beneficiaries, payments=payments, cards=cards,
                   bank_returns=bank_returns, fund_flows=fund_flows, disclosures=disclosures, deaths=deaths,
                   public_employees=public_employees, cadres=cadres, households=households,
-                  guardianships=guardianships)
+                  guardianships=guardianships, card_transactions=card_transactions)
     return District(meta, tables, {k: sorted(v) for k, v in sorted(truth.items()) if v}, g.notes)
 
 

@@ -19,6 +19,7 @@ from ..package.schema import ENUMS, TABLE_BY_NAME
 MONEY_STYLES = ("plain", "comma", "yen", "yuan", "yen_comma")
 DATE_FORMS = ("%Y-%m-%d", "%Y/%-m/%-d", "%Y年%-m月%-d日")      # the three ways one export column writes dates
 PERIOD_FORMS = ("%Y-%m", "%Y%m")
+DATETIME_FORMS = ("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S", "%Y年%-m月%-d日 %H时%M分")
 # The tables registries and approval systems hand over as workbooks.
 EXPORT_XLSX = ("beneficiaries", "deaths", "public_employees", "cadres", "households", "guardianships")
 
@@ -106,6 +107,11 @@ def to_text_table(name: str, df: pd.DataFrame, opt: WriteOptions) -> pa.Table:
             if opt.mixed_forms:
                 return _rotate(d, DATE_FORMS)
             return pa.array(d.dt.strftime("%Y-%m-%d"), type=pa.string(), from_pandas=True)
+        if c.type == "datetime":
+            d = pd.to_datetime(s)
+            if opt.mixed_forms:
+                return _rotate(d, DATETIME_FORMS)
+            return pa.array(d.dt.strftime("%Y-%m-%d %H:%M:%S"), type=pa.string(), from_pandas=True)
         if c.type == "period" and opt.mixed_forms:
             return _rotate(pd.to_datetime(pd.Series(s, dtype=object), format="%Y-%m", errors="coerce"), PERIOD_FORMS)
         if c.type == "bool":
@@ -127,6 +133,8 @@ def _typed_table(name: str, df: pd.DataFrame, opt: WriteOptions) -> pa.Table:
             return pc.cast(_money_text(s, "plain"), pa.decimal128(14, 2))
         if c.type == "date":
             return pa.array(pd.to_datetime(s).dt.date, type=pa.date32(), from_pandas=True)
+        if c.type == "datetime":
+            return pa.array(pd.to_datetime(s), type=pa.timestamp("s"), from_pandas=True)
         if c.type == "bool":
             return pa.array(pd.Series(s, dtype="boolean"), type=pa.bool_(), from_pandas=True)
         if c.type == "int":
@@ -179,7 +187,7 @@ def _write_xlsx(path: Path, name: str, df: pd.DataFrame, text: pa.Table, opt: Wr
     for c, h in zip([c for c in spec.columns if c.name in df.columns], text.column_names):
         if c.type == "money":
             data[h] = [None if pd.isna(v) else int(v) / 100 for v in df[c.name]]
-        elif c.type == "date":
+        elif c.type in ("date", "datetime"):
             data[h] = [None if pd.isna(v) else pd.Timestamp(v).to_pydatetime() for v in df[c.name]]
         else:
             data[h] = text.column(h).to_pylist()
