@@ -169,7 +169,7 @@ def run_anchor(path: Path, n: int) -> dict | None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 5_000_000])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000, 5_000_000])
     ap.add_argument("--anchor", default=str(Path(__file__).resolve().parents[2] / "shared" / "bench" /
                                             "duckdb_anchor.py"))
     ap.add_argument("--exported", type=int, nargs="*", default=[1_000_000],

@@ -282,20 +282,26 @@ def _people_frames(t: Context) -> dict:
 def cp13(t: Context, window_minutes: int = 30, min_cards: int = 3, min_days: int = 2):
     tx = t.card_transactions[["txn_id", "account_no", "txn_time", "terminal_id", "amount", "txn_type"]]
     tx = tx[tx["terminal_id"].notna().to_numpy()]
-    tx = tx.assign(holder=pc.coalesce(t.owner_of(tx["account_no"]), _arrow(tx["account_no"]))
-                   .to_numpy(zero_copy_only=False))
     f = _people_frames(t)
     out = t.sql(f"""
-        with d as (select txn_id, account_no, holder, terminal_id, txn_time, amount,
-                          cast(txn_time as date) as day from tx),
+        with d as (select x.txn_id, x.account_no, coalesce(o.person_id, x.account_no) as holder, x.terminal_id,
+                          x.txn_time, x.amount, cast(x.txn_time as date) as day,
+                          epoch_ms(cast(x.txn_time as timestamp)) // {60000 * int(window_minutes)} as bucket
+                   from tx x left join own o using (account_no)),
+        -- A window starting in one bucket of window_minutes ends in that bucket or the next: two equality
+        -- joins on (terminal, bucket) instead of comparing every pair of debits at a terminal.
         win as (select a.txn_id as open_id, a.terminal_id, a.day, b.txn_id, b.account_no, b.holder, b.txn_time,
                        b.amount
-                from d a join d b on a.terminal_id = b.terminal_id
-                     and b.txn_time >= a.txn_time
-                     and b.txn_time <= a.txn_time + to_minutes({int(window_minutes)}::BIGINT)),
+                from d a join d b on a.terminal_id = b.terminal_id and (b.bucket = a.bucket)
+                where b.txn_time >= a.txn_time and b.txn_time <= a.txn_time + to_minutes({int(window_minutes)}::BIGINT)
+                union all
+                select a.txn_id, a.terminal_id, a.day, b.txn_id, b.account_no, b.holder, b.txn_time, b.amount
+                from d a join d b on a.terminal_id = b.terminal_id and (b.bucket = a.bucket + 1)
+                where b.txn_time >= a.txn_time and b.txn_time <= a.txn_time + to_minutes({int(window_minutes)}::BIGINT)),
+        busy as (select open_id from win group by 1 having count(*) >= {int(min_cards)}),
         big as (select open_id, any_value(day) as day, count(distinct holder) as cards,
                        count(distinct coalesce(h.household_id, 'person:' || w.holder)) as households
-                from win w left join hh h on h.person_id = w.holder
+                from win w semi join busy using (open_id) left join hh h on h.person_id = w.holder
                 group by open_id having count(distinct holder) >= {int(min_cards)}),
         wards as (select w.open_id, g.guardian_id, count(distinct w.holder) as n
                   from win w join big b using (open_id)
@@ -316,7 +322,8 @@ def cp13(t: Context, window_minutes: int = 30, min_cards: int = 3, min_days: int
                string_agg(distinct strftime(m.txn_time, '%m-%d %H:%M'), ', '
                           order by strftime(m.txn_time, '%m-%d %H:%M')) as times
         from members m semi join flagged f using (terminal_id, account_no)
-        group by m.account_no, m.terminal_id order by m.account_no, m.terminal_id""", tx=tx, **f)
+        group by m.account_no, m.terminal_id order by m.account_no, m.terminal_id""", tx=tx, own=t.account_owners,
+                **f)
     if len(out):
         amounts = t.sql(f"""select account_no, sum(amount) as amount_fen from tx
                             where account_no in (select account_no from out) group by 1""",
