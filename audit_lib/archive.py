@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import hashlib
 import os
+import re
+import socket
 import shutil
 import sqlite3
 import time
@@ -52,21 +55,43 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _host() -> str:
+    return hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:8]
+
+
+def owner_tag(pid: int | None = None) -> str:
+    """What names a temporary folder's owner: this machine and a process. An archive may be shared between
+    machines, so only this machine's dead processes' leftovers are ever removed."""
+    return f"~{_host()}-{pid if pid is not None else os.getpid()}"
+
+
+_OWNER = re.compile(r"~([0-9a-f]{8})-([0-9]+)$")
+
+
+def _dead(name: str) -> bool:
+    m = _OWNER.search(name)
+    return bool(m) and m.group(1) == _host() and not _alive(int(m.group(2)))
+
+
 def cleanup(root: Path) -> list[str]:
-    """Remove what killed runs left under <archive>/.tmp (named ...-<pid>): staging folders, scratch folders
-    and reservations of processes that no longer run."""
+    """Remove what killed runs of this machine left under <archive>/.tmp: staging folders, scratch folders
+    (they hold full records), kernel connection files, and run-id reservations."""
     removed = []
     tmp = Path(root) / ".tmp"
-    for folder in (tmp, tmp / "reserved"):
-        if not folder.is_dir():
-            continue
-        for p in folder.iterdir():
-            if p.name == "reserved":
-                continue
-            tail = p.name.rsplit("-", 1)[-1]
-            if tail.isdigit() and not _alive(int(tail)):
-                shutil.rmtree(p, ignore_errors=True)
-                removed.append(p.name)
+    for p in sorted(tmp.iterdir()) if tmp.is_dir() else []:
+        if p.name != "reserved" and _dead(p.name):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p.name)
+    res = tmp / "reserved"
+    for p in sorted(res.iterdir()) if res.is_dir() else []:
+        try:
+            owner = (p / "owner").read_text(encoding="utf-8").strip()
+        except OSError:
+            owner = None
+        young = time.time() - p.stat().st_mtime < 60 if p.exists() else False
+        if (owner and _dead(owner)) or (owner is None and not young):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p.name)
     return removed
 
 
@@ -86,34 +111,32 @@ def runs_of(root: Path, year: int, code: str) -> list[Path]:
 
 
 def reserve(root: Path, year: int, code: str, digest: str) -> tuple[str, Path]:
-    """A run id no other run has: the current second, or the next free one; reserved by an atomic mkdir."""
+    """A run id no other run has: the current second, or the next free one; reserved by an atomic mkdir that
+    records its owner (so a killed run's reservation is cleaned up)."""
     res = root / ".tmp" / "reserved"
     res.mkdir(parents=True, exist_ok=True)
     when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     for _ in range(600):
         rid = run_id_for(digest, when)
-        name = f"{year}-{code}-{rid}-{os.getpid()}"
-        if any(p.name.startswith(f"{year}-{code}-{rid}-") for p in res.iterdir()):
-            when += dt.timedelta(seconds=1)
-            continue
+        folder = res / f"{year}-{code}-{rid}"
         try:
-            (res / name).mkdir()
+            folder.mkdir()
         except FileExistsError:
             when += dt.timedelta(seconds=1)
             continue
-        if run_dir(root, year, code, rid).exists() or \
-                len([p for p in res.iterdir() if p.name.startswith(f"{year}-{code}-{rid}-")]) > 1:
-            (res / name).rmdir()
+        (folder / "owner").write_text(owner_tag(), encoding="utf-8")
+        if run_dir(root, year, code, rid).exists():
+            shutil.rmtree(folder, ignore_errors=True)
             when += dt.timedelta(seconds=1)
             continue
-        return rid, res / name
+        return rid, folder
     raise AuditError("could not reserve a run id")
 
 
 @contextmanager
 def staging(root: Path, run_id: str):
     """A temporary folder for a run under <archive>/.tmp; removed if the run does not complete."""
-    tmp = root / ".tmp" / f"{run_id}-{os.getpid()}"
+    tmp = root / ".tmp" / f"{run_id}{owner_tag()}"
     tmp.mkdir(parents=True, mode=0o700)
     os.chmod(tmp, 0o700)
     try:
@@ -146,7 +169,7 @@ def statement_of(folder: Path) -> dict | None:
 def scratch(root: Path):
     """A private scratch folder for one run (the kernel's hand-off file holds full records): under
     <archive>/.tmp, named by the process, removed at the end or by the next run if this one is killed."""
-    d = Path(root) / ".tmp" / f"scratch-{time.monotonic_ns()}-{os.getpid()}"
+    d = Path(root) / ".tmp" / f"scratch-{time.monotonic_ns()}{owner_tag()}"
     d.mkdir(mode=0o700)
     try:
         yield d
@@ -154,12 +177,13 @@ def scratch(root: Path):
         shutil.rmtree(d, ignore_errors=True)
 
 
+DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS)
+
+
 def disk_error(e: OSError, root: Path) -> AuditError:
-    if e.errno == errno.ENOSPC:
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
         return AuditError(f"the disk holding the archive {root} is full; nothing was archived")
-    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return AuditError(f"the archive {root} cannot be written ({e.strerror}); nothing was archived")
-    return AuditError(f"the archive {root} could not be written ({e.strerror or e}); nothing was archived")
+    return AuditError(f"the archive {root} cannot be written ({e.strerror or e}); nothing was archived")
 
 
 # ---------------------------------------------------------------- index.sqlite (derived)

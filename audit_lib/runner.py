@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -78,7 +78,7 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
                 "district_code": code, "year": year, "package": str(package), "params_file": params.path or "",
                 "run_data": str(handoff), "run_id": run_id, "signer": sk.signer, "signer_keyid": sk.keyid,
                 "supersedes": supersedes or ""}, cwd=PROJECT_ROOT,
-                runtime_dir=root / ".tmp" / f"kernels-{os.getpid()}")
+                runtime_dir=root / ".tmp" / f"kernels{archive.owner_tag()}")
             timings["notebook"] = time.perf_counter() - t
             t = time.perf_counter()
             title = f"{d.meta.get('district_name', '')}{year}年一卡通审计报告 {run_id}"
@@ -98,12 +98,11 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
             timings["sign"] = time.perf_counter() - t
             final = archive.publish(tmp, root, year, code, run_id)
     except OSError as e:
+        if e.errno not in archive.DISK_ERRORS:
+            raise
         raise archive.disk_error(e, root) from None
     finally:
-        try:
-            reservation.rmdir()
-        except OSError:
-            pass
+        shutil.rmtree(reservation, ignore_errors=True)
     problem = archive.index_add(root, final)        # the run is archived: an index problem is only a warning
     if problem:
         warn(problem)

@@ -209,7 +209,7 @@ def test_interrupted_run_leaves_nothing(env, monkeypatch):
         runner.run(str(env["pkg"]), archive_root=str(env["root"]), key_path=str(env["key"]))
     assert sorted(p.name for p in (env["root"] / "2023" / "120104").iterdir()) == before
     leftovers = [p for p in (env["root"] / ".tmp").iterdir() if p.name != "reserved"
-                 and not (p.name == f"kernels-{os.getpid()}" and not any(p.iterdir()))]   # this live process's
+                 and not (p.name == f"kernels{archive.owner_tag()}" and not any(p.iterdir()))]   # this process's
     assert leftovers == [] and list((env["root"] / ".tmp" / "reserved").iterdir()) == []
 
 

@@ -543,13 +543,20 @@ def test_killed_runs_leftovers_are_removed_and_run_folders_are_private(two_runs,
     root = tmp_path / "arch"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
+    tag = archive.owner_tag(dead.pid)
     (root / ".tmp" / "reserved").mkdir(parents=True)
-    (root / ".tmp" / f"20230101T000000Z-abcdef01-{dead.pid}").mkdir()
-    (root / ".tmp" / f"scratch-1-{dead.pid}").mkdir()
-    (root / ".tmp" / f"scratch-1-{dead.pid}" / "run.pkl").write_bytes(b"full records")
-    (root / ".tmp" / "reserved" / f"2023-120104-x-{dead.pid}").mkdir()
+    (root / ".tmp" / f"20230101T000000Z-abcdef01{tag}").mkdir()
+    (root / ".tmp" / f"scratch-1{tag}").mkdir()
+    (root / ".tmp" / f"scratch-1{tag}" / "run.pkl").write_bytes(b"full records")
+    (root / ".tmp" / f"kernels{tag}").mkdir()
+    (root / ".tmp" / "reserved" / "2023-120104-x").mkdir()
+    (root / ".tmp" / "reserved" / "2023-120104-x" / "owner").write_text(tag)
+    other_machine = "20230101T000000Z-abcdef02~00000000-" + str(dead.pid)      # a shared archive: not ours
+    (root / ".tmp" / other_machine).mkdir()
+    live = root / ".tmp" / f"20230101T000000Z-abcdef03{archive.owner_tag()}"   # a run still going on
+    live.mkdir()
     archive.prepare_root(root)
-    assert [p.name for p in (root / ".tmp").iterdir()] == ["reserved"]
+    assert sorted(p.name for p in (root / ".tmp").iterdir()) == sorted(["reserved", other_machine, live.name])
     assert list((root / ".tmp" / "reserved").iterdir()) == []
 
 
