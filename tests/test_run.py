@@ -99,12 +99,36 @@ def test_workpaper_full_records_with_formulas_as_text(env):
     assert "内部资料" in wb["汇总"]["A1"].value
     sheet = wb[env["evil_check"]]
     header = [c.value for c in sheet[2]]
-    pids = [r[header.index("person_id")] for r in sheet.iter_rows(min_row=3, values_only=True)]
+    pids = [r[header.index("身份证号")] for r in sheet.iter_rows(min_row=3, values_only=True)]
     assert env["evil_pid"] in pids                         # full values belong in the workpaper
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
                 assert cell.data_type != "f"
+
+
+def test_workpaper_as_an_auditor_works_in_excel(env):
+    """Chinese headers, amounts in 元 as numbers with two decimals, dates as Excel dates, frozen header, filters,
+    a totals row equal to the check's amount."""
+    import datetime as dt
+
+    wb = openpyxl.load_workbook(env["run"] / "workpaper.xlsx")
+    doc = json.loads((env["run"] / "findings.json").read_text(encoding="utf-8"))
+    check = next(c for c in doc["checks"] if c["id"] == "RC03")
+    ws = wb[check["id"]]
+    header = [c.value for c in ws[2]]
+    assert {"流水号", "身份证号", "姓名", "金额（元）", "发放日期"} <= set(header)
+    money = header.index("金额（元）") + 1
+    date = header.index("发放日期") + 1
+    rows = list(ws.iter_rows(min_row=3, max_row=ws.max_row - 1))
+    assert all(isinstance(r[money - 1].value, (int, float)) and r[money - 1].number_format == "#,##0.00" for r in rows)
+    assert all(isinstance(r[date - 1].value, dt.datetime) for r in rows)
+    assert ws.cell(row=ws.max_row, column=1).value == "合计"
+    assert round(ws.cell(row=ws.max_row, column=money).value * 100) == check["amount_fen"]
+    assert ws.freeze_panes == "A3" and ws.auto_filter.ref.startswith("A2:")
+    summary = wb["汇总"]
+    assert [c.value for c in summary[5]] == ["编号", "检查", "类别", "风险等级", "结果", "疑点数", "涉及金额（元）"]
+    assert {r[4] for r in summary.iter_rows(min_row=6, values_only=True)} <= {"发现疑点", "未发现", "未执行", "出错", "信息"}
 
 
 def _copy(run, dest):
@@ -287,3 +311,32 @@ def test_batch_one_failure_does_not_stop_the_rest(env, tmp_path):
     assert r.returncode == 1
     assert "1 done, 1 failed" in r.stdout and "payments" in r.stdout
     assert len(archive.runs_of(tmp_path / "arch", 2023, "120104")) == 1
+
+
+def test_total_at_risk_counts_each_payment_once(tmp_path):
+    """A line paid off the roster through a passbook is flagged by RC03 and CP02: the conclusion counts its
+    money once, and the five largest problems come first."""
+    import sys as _sys
+    from pathlib import Path as _P
+
+    _sys.path.insert(0, str(_P(__file__).parent))
+    from helpers import STRANGER, base, payment, write_package
+
+    from audit_lib.report import sections
+    from audit_lib.report.data import prepare
+
+    t = base()
+    t["payments"] += [payment(STRANGER, "2023-02", amount="250.00", channel="存折"),
+                      payment(STRANGER, "2023-03", amount="250.00", channel="存折")]
+    d = prepare(write_package(tmp_path / "p", t), {"max_quarantined_share": 0.5})
+    flagged = {c["id"]: set(c["records"]) for c in d.findings["checks"] if c["status"] == "flagged"}
+    both = {p["payment_id"] for p in t["payments"][-2:]}
+    assert both <= flagged["RC03"] and both <= flagged["CP02"]
+    r = sections.at_risk(d)
+    pay_keyed = set().union(*(v for k, v in flagged.items()
+                              if next(c for c in d.findings["checks"] if c["id"] == k)["key"] == "payment_id"
+                              and not k.startswith("ST")))
+    amounts = {p["payment_id"]: int(float(p["amount"]) * 100) for p in t["payments"]}
+    assert r["payments"] == len(pay_keyed) and r["amount_fen"] == sum(amounts[k] for k in pay_keyed)
+    html = sections.conclusion(d)
+    assert "500.00 元" in html and "金额最大的五类问题" in html

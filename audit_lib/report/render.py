@@ -21,6 +21,8 @@ table.data th, table.data td { border: 1px solid #d5d9de; padding: 3px 6px; text
 table.data th { background: #eef2f6; }
 section.check { border-top: 1px solid #e1e4e8; margin-top: 18px; }
 p.meta, p.note { color: #555; font-size: 12px; }
+.conclusion { border: 2px solid #1f5f99; background: #f3f8fc; padding: 10px 16px; margin: 12px 0 24px; }
+.conclusion p.big { font-size: 18px; }
 .demo { background: #fff3cd; border: 2px solid #d68910; padding: 8px 12px; font-weight: bold; }
 pre { white-space: pre-wrap; }
 code { background: #eef2f6; padding: 1px 4px; }

@@ -15,32 +15,8 @@ from ..checks.registry import ORIGIN_ZH
 from . import charts
 from .data import RunData, check_meta
 
-ID_COLS = {"person_id", "holder_id", "account_holder_id", "guardian_id", "cadre_id", "counterparty_id"}
-NAME_COLS = {"name", "account_holder_name"}
-ACCOUNT_COLS = {"account_no", "bank_account", "counterparty_account"}
-STATUS_ZH = {"flagged": "发现疑点", "clear": "未发现", "skipped": "未执行", "error": "出错", "info": "信息"}
-SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低", "info": "信息"}
-FAMILY_ZH = {"reconciliation": "对账", "compliance": "合规", "eligibility": "资格", "statistics": "统计分析"}
-COL_ZH = {"payment_id": "流水号", "person_id": "身份证号", "name": "姓名", "item_code": "项目编码", "period": "所属期",
-          "amount": "金额", "amount_fen": "涉及金额", "pay_date": "发放日期", "account_no": "收款账号",
-          "holder_id": "账户持有人", "problem": "问题", "expected": "应发金额", "reason": "原因", "key": "键",
-          "death_date": "死亡日期", "days_late": "延迟天数", "card_status": "卡状态", "age": "年龄",
-          "employer": "工作单位", "channel": "渠道", "masked_id": "身份证号（脱敏）", "fee": "手续费",
-          "community": "社区村", "position": "职务", "cadre_id": "干部身份证号", "z": "稳健Z值", "mad": "MAD",
-          "p_value": "p值", "n": "笔数", "count": "笔数"}
-COL_ZH.update({"terminal_id": "终端或网点", "txns": "交易笔数", "dates": "日期", "times": "时间",
-               "moved": "转出金额", "transfers": "转出笔数", "receivers": "收款人", "credit_day": "入账日",
-               "credit_date": "入账日期", "guardian_id": "监护人", "basis": "依据", "valid_from": "生效日期",
-               "valid_to": "失效日期", "published_date": "公示日期", "disbursed": "拨付代发银行", "credited": "银行入账", "returned": "退回", "difference": "差额",
-               "idle_since": "闲置起始日", "idle_amount": "闲置金额", "bank_account": "银行入账账号",
-               "approved_amount": "核定金额", "max_amount": "上限", "amount_paid": "实发金额",
-               "amount_disclosed": "公示金额", "reissued_on": "补发日期", "credited_amount": "入账金额",
-               "accounts": "账户数", "people": "人数", "households": "户数", "share": "社保卡占比", "target": "目标",
-               "total": "成功发放金额", "card": "社保卡发放金额", "first_paid": "首次发放日", "lines": "笔数",
-               "published_date": "公开日期", "policy_effective_date": "实施日期", "days": "天数",
-               "item_name": "项目名称", "tables": "所在数据表", "min_age": "年龄下限", "max_age": "年龄上限",
-               "start_date": "起始日期", "end_date": "终止日期", "items": "项目", "codes": "项目", "districts": "区县",
-               "exclusive_group": "互斥组", "median_count": "中位笔数", "median_amount": "中位金额"})
+from .labels import (ACCOUNT_COLS, COL_ZH, FAMILY_ZH, ID_COLS, MONEY_COLS, NAME_COLS, SEVERITY_ZH,  # noqa: F401
+                     STATUS_ZH)
 
 # What each catalogue check tests, in the report's language (a notebook's own check shows its description).
 WHAT_ZH = {
@@ -82,9 +58,7 @@ WHAT_ZH = {
     "ST04": "以金额为单位的系统抽样（按区划、年度和种子可重现），供现场核实；仅作信息，不是疑点。",
 }
 
-MONEY_COLS = {"amount", "amount_fen", "expected", "fee", "credited", "credited_amount", "approved_amount",
-              "amount_paid", "amount_disclosed", "max_amount", "median_amount", "disbursed", "returned",
-              "difference", "idle_amount", "total", "card", "moved"}
+
 
 # Anywhere in a text: an identity number (18 characters, or 15 digits, masked or not, any case of x), or any
 # other run of 9 or more digits (accounts, cards, phone numbers).
@@ -219,6 +193,56 @@ def caveats(d: RunData) -> str:
                          for c in other)
         out.append(f'<p class="demo">注意：以下检查不是工作台内置检查目录中的代码，其代码摘要记录在签名中：{items}。</p>')
     return "".join(out)
+
+
+def at_risk(d: RunData) -> dict:
+    """The money at risk, each payment counted once however many checks flag it; the money other checks
+    attribute to records that are not payments (unpaid approvals, idle funds…), apart; statistical checks and
+    the audit sample are not money at risk."""
+    parts, others = [], []
+    for c in d.findings["checks"]:
+        if c["status"] != "flagged" or c["family"] == "statistics" or c["severity"] == "info":
+            continue
+        ev = d.evidence.get(c["id"])
+        if c["key"] == "payment_id" and ev is not None and "amount_fen" in ev:
+            parts.append(ev[["key", "amount_fen"]].drop_duplicates("key"))
+        elif c["amount_fen"]:
+            others.append(c)
+    both = pd.concat(parts, ignore_index=True).drop_duplicates("key") if parts else pd.DataFrame(
+        {"key": [], "amount_fen": []})
+    return {"payments": int(len(both)), "amount_fen": int(pd.to_numeric(both["amount_fen"]).fillna(0).sum()),
+            "others": others}
+
+
+def conclusion(d: RunData) -> str:
+    """审计结论: the answer first — money at risk, counts by risk level, the five largest problems."""
+    r = at_risk(d)
+    checks = d.findings["checks"]
+    flagged = [c for c in checks if c["status"] == "flagged" and c["family"] != "statistics"]
+    by = []
+    for sev in ("high", "medium", "low"):
+        cs = [c for c in flagged if c["severity"] == sev]
+        by.append(f"{SEVERITY_ZH[sev]}风险 {len(cs)} 项、{sum(c['count'] for c in cs):,} 条")
+    html = [f'<div class="conclusion"><p class="big">涉及疑点的发放金额 <b>{yuan(r["amount_fen"])} 元</b>，'
+            f'共 {r["payments"]:,} 笔发放（一笔发放被多项检查发现时只计一次）。</p>',
+            f"<p>发现疑点的检查：{'；'.join(by)}。</p>"]
+    if r["others"]:
+        html.append("<p>另有非按笔发放计算的金额（不与上述金额相加）："
+                    + "；".join(f"{escape(c['id'])} {escape(c['title'])} {yuan(c['amount_fen'])} 元"
+                                for c in r["others"]) + "。</p>")
+    stats = [c for c in checks if c["family"] == "statistics" and c["status"] == "flagged"]
+    if stats:
+        html.append("<p>统计分析提示（供关注，不计入疑点金额）：" + "；".join(
+            f"{escape(c['id'])} {escape(c['title'])} {c['count']} 项" for c in stats) + "。</p>")
+    top = sorted(flagged, key=lambda c: (-c["amount_fen"], -c["count"], c["id"]))[:5]
+    if top:
+        rows = [{"编号": c["id"], "问题": c["title"], "风险等级": SEVERITY_ZH.get(c["severity"], c["severity"]),
+                 "疑点数": c["count"], "涉及金额（元）": yuan(c["amount_fen"]) if c["amount_fen"] else ""} for c in top]
+        html.append("<h3>金额最大的五类问题</h3>" + table(pd.DataFrame(rows)))
+    else:
+        html.append("<p>各项检查均未发现疑点。</p>")
+    html.append("</div>")
+    return "\n".join(html)
 
 
 def summary(d: RunData) -> str:

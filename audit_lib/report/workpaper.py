@@ -1,19 +1,38 @@
-"""workpaper.xlsx (审计疑点清单): every flagged record in full, one sheet per check, marked 内部资料. A cell that
-would start a formula (=, +, -, @) is written as text, so that no formula ever runs."""
+"""workpaper.xlsx (审计疑点清单): every flagged record in full, one sheet per check, marked 内部资料, laid out as
+an auditor works in Excel: Chinese headers, amounts in 元 as numbers with two decimals, dates as Excel dates,
+the header row frozen, filters on, columns sized, a totals row; a first sheet 汇总 with every check's count and
+amount. A cell from the data that would start a formula (=, +, -, @) is written as text: no formula ever runs.
+"""
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
+from .labels import COL_ZH, FAMILY_ZH, MONEY_COLS, SEVERITY_ZH, STATUS_ZH
+
 FORMULA_START = ("=", "+", "-", "@")
+YUAN = "#,##0.00"
+DATE = "yyyy-mm-dd"
+DATETIME = "yyyy-mm-dd hh:mm:ss"
+
+
+def yuan(fen) -> Decimal | None:
+    """Integer fen as an exact decimal number of 元 (never a binary float on the way)."""
+    if fen is None or fen is pd.NA or (isinstance(fen, float) and pd.isna(fen)):
+        return None
+    return Decimal(int(fen)).scaleb(-2)
 
 
 def _cell(v):
     if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
         return None
     if isinstance(v, pd.Timestamp):
-        return None if pd.isna(v) else v.strftime("%Y-%m-%d")
+        if pd.isna(v):
+            return None
+        return v.to_pydatetime() if (v.hour, v.minute, v.second) != (0, 0, 0) else v.date()
     if hasattr(v, "item"):
         v = v.item()
     return v
@@ -25,6 +44,55 @@ def guard(ws) -> None:
             if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
                 cell.data_type = "s"          # text, not a formula
                 cell.quotePrefix = True
+
+
+def _widths(ws, header_row: int) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for i, col in enumerate(ws.iter_cols(min_row=header_row, max_row=min(ws.max_row, header_row + 200)), 1):
+        longest = max((len(str(c.value)) + sum(1 for ch in str(c.value) if ord(ch) > 0x2E80)
+                       for c in col if c.value is not None), default=6)
+        ws.column_dimensions[get_column_letter(i)].width = min(max(8, longest + 2), 48)
+
+
+def _check_sheet(wb, c: dict, ev: pd.DataFrame) -> None:
+    from openpyxl.styles import Font, PatternFill
+
+    sh = wb.create_sheet(c["id"])
+    sh.append([f"内部资料 — {c['id']} {c['title']}（风险等级：{SEVERITY_ZH.get(c['severity'], c['severity'])}）"])
+    sh["A1"].font = Font(bold=True, color="C00000")
+    cols = [x for x in ev.columns if not str(x).startswith("_")]
+    money = [x in MONEY_COLS for x in cols]
+    sh.append([COL_ZH.get(x, x) + ("（元）" if m else "") for x, m in zip(cols, money)])
+    for cell in sh[2]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="EEF2F6")
+    totals = [0] * len(cols)
+    for row in ev[cols].itertuples(index=False):
+        out = []
+        for k, (v, m) in enumerate(zip(row, money)):
+            if m and v is not None and not (isinstance(v, float) and pd.isna(v)) and v is not pd.NA:
+                totals[k] += int(v)
+                out.append(yuan(v))
+            else:
+                out.append(_cell(v))
+        sh.append(out)
+    last = sh.max_row
+    for k, m in enumerate(money, 1):
+        for (cell,) in sh.iter_rows(min_row=3, max_row=last, min_col=k, max_col=k):
+            if m:
+                cell.number_format = YUAN
+            elif isinstance(cell.value, dt.datetime):
+                cell.number_format = DATETIME
+            elif isinstance(cell.value, dt.date):
+                cell.number_format = DATE
+    sh.append(["合计"] + [yuan(t) if m else None for t, m in zip(totals[1:], money[1:])])
+    for cell in sh[sh.max_row]:
+        cell.font = Font(bold=True)
+        cell.number_format = YUAN
+    sh.freeze_panes = "A3"
+    sh.auto_filter.ref = f"A2:{sh.cell(row=last, column=len(cols)).column_letter}{last}"
+    _widths(sh, 2)
 
 
 def write(path: str | Path, findings: dict, evidence: dict[str, pd.DataFrame]) -> Path:
@@ -40,20 +108,21 @@ def write(path: str | Path, findings: dict, evidence: dict[str, pd.DataFrame]) -
     ws.append([meta])
     ws.append(["发现清单摘要", findings["digest"]])
     ws.append([])
-    ws.append(["编号", "检查", "风险等级", "结果", "疑点数", "涉及金额（分）"])
+    ws.append(["编号", "检查", "类别", "风险等级", "结果", "疑点数", "涉及金额（元）"])
+    for cell in ws[5]:
+        cell.font = Font(bold=True)
     for c in findings["checks"]:
-        ws.append([c["id"], c["title"], c["severity"], c["status"], c["count"], c["amount_fen"]])
+        ws.append([c["id"], c["title"], FAMILY_ZH.get(c.get("family"), c.get("family")),
+                   SEVERITY_ZH.get(c["severity"], c["severity"]), STATUS_ZH.get(c["status"], c["status"]),
+                   c["count"], yuan(c["amount_fen"])])
+        ws.cell(row=ws.max_row, column=7).number_format = YUAN
+    ws.freeze_panes = "A6"
+    ws.auto_filter.ref = f"A5:G{ws.max_row}"
+    _widths(ws, 5)
     for c in findings["checks"]:
         ev = evidence.get(c["id"])
-        if ev is None or not len(ev):
-            continue
-        sh = wb.create_sheet(c["id"])
-        sh.append([f"内部资料 — {c['id']} {c['title']}"])
-        sh["A1"].font = Font(bold=True, color="C00000")
-        cols = [x for x in ev.columns if not str(x).startswith("_")]
-        sh.append(cols)
-        for row in ev[cols].itertuples(index=False):
-            sh.append([_cell(v) for v in row])
+        if ev is not None and len(ev):
+            _check_sheet(wb, c, ev)
     for sheet in wb.worksheets:                   # every cell, every sheet: data never becomes a formula
         guard(sheet)
     wb.properties.title = meta
