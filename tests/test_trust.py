@@ -571,3 +571,12 @@ def test_workpaper_summary_district_name_is_not_a_formula(tmp_path):
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
     assert cells and all(c.data_type != "f" for c in cells)
     assert any(str(c.value).startswith("=HYPERLINK") for c in cells)
+
+
+def test_record_numbers_are_shown_and_personal_numbers_masked():
+    frame = pd.DataFrame({"payment_id": ["FF120104202300003047", "20230100001234567"],
+                          "problem": [f"转入账户{ACC[HEAD]}", f"本人{HEAD}"], "person_id": [HEAD, SPOUSE]})
+    shown = sections.masked_frame(frame)
+    assert shown["payment_id"].tolist() == ["FF120104202300003047", "20230100001234567"]
+    assert ACC[HEAD] not in shown["problem"].iloc[0] and HEAD not in shown["problem"].iloc[1]
+    assert sections.mask_text("流水FF120104202300003047") == "流水FF120104202300003047"

@@ -63,7 +63,9 @@ WHAT_ZH = {
 # Anywhere in a text: an identity number (18 characters, or 15 digits, masked or not, any case of x), or any
 # other run of 9 or more digits (accounts, cards, phone numbers).
 _ID_RE = re.compile(r"(?<![0-9A-Za-z])([0-9]{6}[0-9*]{8}[0-9*]{3}[0-9Xx*]|[0-9]{15})(?![0-9A-Za-z])")
-_DIGITS_RE = re.compile(r"[0-9０-９]{9,}")
+_DIGITS_RE = re.compile(r"(?<![0-9A-Za-z])[0-9０-９]{9,}(?![0-9A-Za-z])")
+# Record numbers the platform and the banks give (not personal data): shown as they are.
+PLAIN_COLS = {"payment_id", "txn_id", "batch_id", "reissue_of", "item_code", "period", "terminal_id"}
 
 
 def yuan(fen) -> str:
@@ -95,6 +97,8 @@ def masked_frame(df: pd.DataFrame) -> pd.DataFrame:
             out[c] = s.map(yuan)
         elif pd.api.types.is_datetime64_any_dtype(s):
             out[c] = s.dt.strftime("%Y-%m-%d").fillna("")
+        elif c in PLAIN_COLS:
+            out[c] = s.astype(object).where(s.notna(), "").astype(str)
         else:
             out[c] = s.map(mask_text)
     return out

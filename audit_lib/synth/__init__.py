@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 from .district import District, generate
-from .writer import WriteOptions, write_package
+from .writer import GENERATOR, WriteOptions, write_package
 
 
 def make_package(out, district_code="120104", year=2023, lines=10000, seed=0, clean=False,
@@ -28,8 +28,9 @@ def ensure_samples(root: Path | None = None) -> dict[str, Path]:
     for code, kw in SAMPLES.items():
         folder = base / code
         meta = folder / "package.yaml"
-        if not meta.exists() or "synthetic: true" not in meta.read_text(encoding="utf-8"):
-            if folder.exists():                  # a sample from before packages were marked synthetic
+        text = meta.read_text(encoding="utf-8") if meta.exists() else ""
+        if "synthetic: true" not in text or f"generator: {GENERATOR}\n" not in text:
+            if folder.exists():                  # a sample made by an earlier generator
                 shutil.rmtree(folder)
             make_package(folder, district_code=code, year=2023, **kw)
         out[code] = folder

@@ -16,6 +16,7 @@ import yaml
 
 from ..package.schema import ENUMS, TABLE_BY_NAME
 
+GENERATOR = 2                          # raise when the generator writes new tables or plants
 MONEY_STYLES = ("plain", "comma", "yen", "yuan", "yen_comma")
 DATE_FORMS = ("%Y-%m-%d", "%Y/%-m/%-d", "%Y年%-m月%-d日")      # the three ways one export column writes dates
 PERIOD_FORMS = ("%Y-%m", "%Y%m")
@@ -203,6 +204,7 @@ def write_package(folder: str | Path, district, opt: WriteOptions | None = None,
     folder.mkdir(parents=True, exist_ok=True)
     meta = dict(district.meta)
     meta["synthetic"] = True            # made by `audit synth`: the only data the DEMO key may sign
+    meta["generator"] = GENERATOR       # the bundled samples are made again when the generator changes
     (folder / "package.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False),
                                          encoding="utf-8")
     for name, df in district.tables.items():
