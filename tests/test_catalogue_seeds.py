@@ -36,7 +36,9 @@ def test_cp13_three_strangers_cards_at_one_atm_on_two_days(tmp_path):
     t = _people(base())
     three = [ACC[ELDER], ACC1, ACC2]
     t["card_transactions"] = _cluster("03-10", three) + _cluster("04-10", three)
-    assert run(tmp_path, t, "CP13") == sorted(three)
+    o = outcome(tmp_path, t, "CP13")
+    assert o.keys == sorted(three) and o.amount_fen == 6 * 50000
+    assert set(o.records["txn_ids"].str.split(", ").sum()) == {r["txn_id"] for r in t["card_transactions"]}
     # One shared trip to an ATM is not a pattern (min_days 2)...
     t["card_transactions"] = _cluster("03-10", three) + _cluster("04-10", three[:2])
     assert run(tmp_path / "b", t, "CP13") == []
@@ -98,7 +100,9 @@ def test_cp14_subsidy_sent_on_to_a_stranger_within_days(tmp_path):
         _transfer("X4", ACC[HEAD], "2023-03-16 10:00:00", "40.00", to_account="999888777666"),   # split: 80%
     ]
     ids = [p["payment_id"] for p in t["payments"]]
-    assert run(tmp_path, t, "CP14") == [ids[0], ids[2]]
+    o = outcome(tmp_path, t, "CP14")
+    assert o.keys == [ids[0], ids[2]]
+    assert o.records.set_index("key").at[ids[2], "txn_ids"] == "X3 03-15 10:00, X4 03-16 10:00"   # every debit
     assert run(tmp_path / "b", t, "CP14", share=0.85) == [ids[0]]
 
 

@@ -320,7 +320,8 @@ def cp13(t: Context, window_minutes: int = 30, min_cards: int = 3, min_days: int
                count(distinct m.day) as days, count(distinct m.txn_id) as txns,
                string_agg(distinct strftime(m.day, '%Y-%m-%d'), ', ' order by strftime(m.day, '%Y-%m-%d')) as dates,
                string_agg(distinct strftime(m.txn_time, '%m-%d %H:%M'), ', '
-                          order by strftime(m.txn_time, '%m-%d %H:%M')) as times
+                          order by strftime(m.txn_time, '%m-%d %H:%M')) as times,
+               string_agg(distinct m.txn_id, ', ' order by m.txn_id) as txn_ids
         from members m semi join flagged f using (terminal_id, account_no)
         group by m.account_no, m.terminal_id order by m.account_no, m.terminal_id""", tx=tx, own=t.account_owners,
                 **f)
@@ -366,8 +367,8 @@ def cp14(t: Context, days: int = 3, share: float = 0.8):
     f = _people_frames(t)
     out = t.sql(f"""
         with x as (
-            select o.payment_id, t.txn_id, t.amount as moved, t.receiver, cast(t.txn_time as date) as day,
-                   o.person_id
+            select o.payment_id, t.txn_id, t.txn_time, t.amount as moved, t.receiver,
+                   cast(t.txn_time as date) as day, o.person_id
             from ok o join tr t on t.account_no = o.account_no
                  and cast(t.txn_time as date) between cast(o.credit_day as date)
                                                   and cast(o.credit_day as date) + {int(days)}),
@@ -381,9 +382,11 @@ def cp14(t: Context, days: int = 3, share: float = 0.8):
                                    and (g.valid_from is null or g.valid_from <= x.day)
                                    and (g.valid_to is null or g.valid_to >= x.day)))),
         s as (select payment_id, sum(moved) as moved, count(*) as transfers,
-                     string_agg(distinct coalesce(receiver, '（不明）'), ', ') as receivers from away group by 1)
+                     string_agg(distinct coalesce(receiver, '（不明）'), ', ') as receivers,
+                     string_agg(txn_id || ' ' || strftime(txn_time, '%m-%d %H:%M'), ', '
+                                order by txn_time, txn_id) as txn_ids from away group by 1)
         select o.payment_id, o.person_id, o.name, o.item_code, o.period, o.account_no, o.amount, o.credit_day,
-               s.moved, s.transfers, s.receivers
+               s.moved, s.transfers, s.receivers, s.txn_ids
         from ok o join s using (payment_id)
         where s.moved * {frac.denominator} >= o.amount * {frac.numerator}
         order by o.payment_id""", ok=ok, tr=tr, **f)

@@ -14,7 +14,7 @@ COL_ZH = {"payment_id": "流水号", "person_id": "身份证号", "name": "姓�
           "employer": "工作单位", "channel": "渠道", "masked_id": "身份证号（脱敏）", "fee": "手续费",
           "community": "社区村", "position": "职务", "cadre_id": "干部身份证号", "z": "稳健Z值", "mad": "MAD",
           "p_value": "p值", "n": "笔数", "count": "笔数"}
-COL_ZH.update({"terminal_id": "终端或网点", "txns": "交易笔数", "dates": "日期", "times": "时间",
+COL_ZH.update({"txn_ids": "交易流水（全部）", "terminal_id": "终端或网点", "txns": "交易笔数", "dates": "日期", "times": "时间",
                "moved": "转出金额", "transfers": "转出笔数", "receivers": "收款人", "credit_day": "入账日",
                "credit_date": "入账日期", "guardian_id": "监护人", "basis": "依据", "valid_from": "生效日期",
                "valid_to": "失效日期", "published_date": "公示日期", "disbursed": "拨付代发银行", "credited": "银行入账", "returned": "退回", "difference": "差额",
