@@ -234,6 +234,31 @@ def _cmd_archive(args) -> int:
     return 0
 
 
+def _cmd_checks(args) -> int:
+    from .docs import catalogue_markdown, catalogue_rows
+
+    if args.markdown:
+        print(catalogue_markdown(), end="")
+        return 0
+    rows = list(catalogue_rows())
+    for r in rows:
+        print(f"{r['编号']}  {r['风险等级']}  {r['类别']:4s}  {r['检查']}  [{r['记录键']}]  需要：{r['所需数据表']}"
+              + (f"  参数：{r['参数（默认值与范围）']}" if r["参数（默认值与范围）"] else ""))
+    print(f"共 {len(rows)} 项检查")
+    return 0
+
+
+def _cmd_template(args) -> int:
+    from .package.template import write_templates
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        raise AuditError(f"{out} exists and is not empty: choose an empty or new folder, or pass --force")
+    for p in write_templates(out):
+        print(p)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="audit", description="惠民惠农财政补贴“一卡通”审计工作台")
     sub = p.add_subparsers(dest="command", required=True)
@@ -310,6 +335,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="as exports come: GB18030 CSV, Chinese headers and values, ￥1,140.00, mixed date and "
                         "period forms, approvals and registries as XLSX under a title row")
     s.set_defaults(func=_cmd_synth)
+
+    ck = sub.add_parser("checks", help="the check catalogue: id, title, severity, tables, key, parameters")
+    ck.add_argument("--markdown", action="store_true", help="as the Markdown table in docs/checks.md")
+    ck.set_defaults(func=_cmd_checks)
+
+    tp = sub.add_parser("template", help="an empty Excel template per table (Chinese headers, an example row, 说明)")
+    tp.add_argument("--out", required=True)
+    tp.add_argument("--force", action="store_true", help="write into a folder that is not empty")
+    tp.set_defaults(func=_cmd_template)
 
     v = sub.add_parser("validate", help="read and check a package; print a data-quality summary")
     v.add_argument("dir")

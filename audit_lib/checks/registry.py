@@ -52,10 +52,13 @@ class Param:
             return "true or false"
         what = {"int": "a whole number", "float": "a number", "mapping": "a mapping of year to a number",
                 "str": "text", "date": "a date written YYYY-MM-DD"}[self.kind]
+        def num(v):
+            return f"{int(v):,}" if float(v).is_integer() else f"{v:g}"
+
         if self.min is not None and self.max is not None:
-            return f"{what} from {self.min:g} to {self.max:g}"
+            return f"{what} from {num(self.min)} to {num(self.max)}"
         if self.min is not None:
-            return f"{what} of at least {self.min:g}"
+            return f"{what} of at least {num(self.min)}"
         return what
 
     def _number(self, value, whole: bool):
