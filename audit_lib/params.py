@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,26 @@ KEYS = {
     "key": "the signing key: a key id or a private key file",
     "max_quarantined_share": "the largest share (0-1) of a table's rows that may be quarantined before the run "
                              "stops (default 0.05)",
+    "checks_from": "local check modules (.py files, relative to this file) registered before the checks run",
 }
+
+
+def load_module(source: str, origin: str) -> str:
+    """Run a local check module's source (its @check decorators register its checks); returns its sha256.
+    The module is named by its content, so the same source registers under the same name again."""
+    import hashlib
+    import types
+
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    name = f"audit_local_checks_{digest[:16]}"
+    module = types.ModuleType(name)
+    module.__file__ = origin
+    sys.modules[name] = module
+    import linecache
+
+    linecache.cache[origin] = (len(source), None, source.splitlines(keepends=True), origin)
+    exec(compile(source, origin, "exec"), module.__dict__)
+    return digest
 
 
 def _nearest(word: str, choices) -> str:
@@ -49,6 +69,7 @@ class Params:
     archive: str | None = None
     key: str | None = None
     max_quarantined_share: float = DEFAULT_MAX_QUARANTINED_SHARE
+    modules: tuple = ()            # (path, sha256, source) of each local check module, loaded
 
     # ------------------------------------------------------------------ reading
     @classmethod
@@ -97,11 +118,36 @@ class Params:
             raise ParamsError(f"{where}'key' must be a key id or a key file, got {key!r}")
         if isinstance(key, str) and ("/" in key or key.endswith(".pem") or key.startswith("~")):
             key = a_path("key")
+        modules = cls._modules(doc.get("checks_from"), base, where)
         p = cls(path=str(path) if path else None, data=a_path("data"), district_code=code,
                 district_name=str(doc["district_name"]) if doc.get("district_name") is not None else None,
                 year=year, checks=cls._checks(doc.get("checks"), where), overrides={}, archive=a_path("archive"),
-                key=key or None, max_quarantined_share=float(share))
+                key=key or None, max_quarantined_share=float(share), modules=modules)
         return p.with_overrides(doc.get("parameters"), where)
+
+    @staticmethod
+    def _modules(value, base: Path, where: str) -> tuple:
+        if value in (None, []):
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ParamsError(f"{where}'checks_from' must be a list of .py files")
+        out = []
+        for v in value:
+            f = (base / Path(v).expanduser()).resolve()
+            if f.suffix != ".py" or not f.is_file():
+                raise ParamsError(f"{where}'checks_from': {v} is not a .py file")
+            try:
+                source = f.read_bytes().decode("utf-8")       # as written: the digest is the file's
+            except UnicodeDecodeError:
+                raise ParamsError(f"{where}'checks_from': {v} is not UTF-8 text") from None
+            try:
+                digest = load_module(source, str(f))
+            except Exception as e:        # the analyst's module: its error, named, never a traceback
+                raise ParamsError(f"{where}'checks_from': {v} could not be loaded ({type(e).__name__}: {e})") from None
+            out.append((str(f), digest, source))
+        return tuple(out)
 
     @staticmethod
     def _checks(value, where: str) -> tuple[str, ...] | None:
@@ -159,10 +205,14 @@ class Params:
         """What the attestation records of these parameters (no absolute paths)."""
         return {"file": Path(self.path).name if self.path else None, "checks": list(self.checks) if self.checks
                 else None, "overrides": self.overrides, "max_quarantined_share": self.max_quarantined_share,
-                "district_code": self.district_code, "year": self.year}
+                "district_code": self.district_code, "year": self.year,
+                "checks_from": [{"path": p, "sha256": d, "source": src} for p, d, src in self.modules]}
 
     @classmethod
     def from_record(cls, rec: dict) -> "Params":
+        """The parameters a run recorded; its local check modules are run from the signed source itself."""
+        for m in rec.get("checks_from") or []:
+            load_module(m["source"], m["path"])
         p = cls(checks=tuple(rec["checks"]) if rec.get("checks") else None,
                 max_quarantined_share=float(rec.get("max_quarantined_share", DEFAULT_MAX_QUARANTINED_SHARE)),
                 district_code=rec.get("district_code"), year=rec.get("year"))

@@ -209,3 +209,33 @@ def test_synth_refuses_a_non_empty_folder_without_force(tmp_path):
     r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "synth", "--out", str(out), "--lines", "500",
                         "--force", "--format", "parquet"], capture_output=True, text=True)
     assert r.returncode == 0 and not (out / "stale.csv").exists() and (out / "payments.parquet").exists()
+
+
+def test_checks_from_a_local_module_run_signed_reproduced_and_refused_once_changed(pkg, registered, tmp_path,
+                                                                                   monkeypatch):
+    monkeypatch.setenv("AUDIT_CONFIG_DIR", str(tmp_path / "cfg"))
+    key, _ = keys.keygen("审计组戊")
+    module = tmp_path / "my_checks.py"
+    module.write_text(
+        "import pandas as pd\n"
+        "from audit_lib.checks import check\n\n\n"
+        "@check('XX10', '单笔超过五千元', 'compliance', 'low', needs=('payments',))\n"
+        "def big(t):\n"
+        "    ok = t.ok\n"
+        "    out = ok.loc[(ok['amount'] > 500000).to_numpy(), ['payment_id', 'amount']]\n"
+        "    return out.assign(key=out['payment_id'], amount_fen=out['amount'].astype('int64'))\n",
+        encoding="utf-8")
+    params = tmp_path / "params.yaml"
+    params.write_text(f"data: {pkg}\nchecks_from: [my_checks.py]\n", encoding="utf-8")
+    folder = runner.run(str(params), archive_root=str(tmp_path / "arch"), key_path=str(key), warn=lambda m: None)
+    doc = json.loads((folder / "findings.json").read_text(encoding="utf-8"))
+    xx = next(c for c in doc["checks"] if c["id"] == "XX10")
+    assert xx["origin"] == "custom" and xx["status"] in ("flagged", "clear")
+    st = verify(folder)[1]
+    rec = st["predicate"]["parameters"]["checks_from"][0]
+    assert rec["path"] == str(module) and "def big" in rec["source"] and len(rec["sha256"]) == 64
+    REGISTRY.unregister("XX10")                       # reproduce registers it again from the signed source
+    assert reproduce(folder)[0] == []
+    module.write_text(module.read_text(encoding="utf-8").replace("500000", "1"), encoding="utf-8")
+    problems, _ = reproduce(folder)
+    assert problems and problems[0].startswith("check module changed") and "my_checks.py" in problems[0]

@@ -133,10 +133,16 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: s
                 problems.append(f"input added: {p.name}")
     from ..checks import REGISTRY
 
+    for m in pred["parameters"].get("checks_from") or []:
+        f = Path(m["path"])
+        if f.is_file() and sha256_file(f) != m["sha256"]:
+            problems.append(f"check module changed: {f} (sha256 differs from the one the run used)")
+    if problems:
+        return problems, pred
+    params = Params.from_record(pred["parameters"])        # registers the recorded modules' checks
     problems += attest.code_differences(pred.get("code", {}).get("checks"), REGISTRY)
     if problems:
         return problems, pred
-    params = Params.from_record(pred["parameters"])
     _, _, doc = check_package(folder, params)
     if doc["digest"] != pred["findings_digest"]:
         problems.append(f"findings differ: recorded {pred['findings_digest']}, re-run {doc['digest']}")
