@@ -194,7 +194,7 @@ def test_every_check_runs_on_a_clean_package_and_with_each_optional_table_empty(
     ("year: 2021\n", "year 2021 differs from the package's 2023"),
     ("district_code: '120199'\n", "district_code 120199 differs from the package's 120104"),
     ("checks: []\n", "'checks' is an empty list"),
-    ("parameters:\n  CP10: {grace_days: -100000}\n", "grace_days' must be a whole number from 0 to 3650"),
+    ("parameters:\n  CP10: {grace_days: -100000}\n", "grace_days' must be a whole number from 0 to 3,650"),
     ("parameters:\n  CP08: {min_people: true}\n", "min_people' must be a whole number from 2"),
     ("parameters:\n  CP10: {grace_days: 30.9}\n", "got 30.9"),
     ("parameters:\n  CP10: {grace_dys: 5}\n", "did you mean 'grace_days'"),

@@ -31,3 +31,30 @@ COL_ZH.update({"txn_ids": "交易流水（全部）", "terminal_id": "终端或�
 MONEY_COLS = {"amount", "amount_fen", "expected", "fee", "credited", "credited_amount", "approved_amount",
               "amount_paid", "amount_disclosed", "max_amount", "median_amount", "disbursed", "returned",
               "difference", "idle_amount", "total", "card", "moved"}
+
+# What the checks write in their "problem" column, as the report and the workpaper show it.
+PROBLEM_ZH = {
+    "disbursed ≠ credited + returned": "拨付资金≠银行入账+退回", "idle money": "资金闲置",
+    "no bank credit": "银行无入账记录", "bank credit failed": "银行入账失败", "credited amount differs": "入账金额不符",
+    "credited to another account": "入账账号不符", "differs from approved amount": "与核定金额不符",
+    "differs from standard": "与补贴标准不符", "above the item's maximum": "超过项目上限",
+    "paid but not disclosed": "已发放未公示", "disclosed but not paid": "已公示未发放", "amounts differ": "公示与发放金额不符",
+    "no successful reissue": "未成功补发", "reissued late": "补发超时", "platform failed, bank credited": "平台失败但银行已入账",
+    "bank return for no payment line": "平台无此发放记录的银行回盘", "not on the policy list": "不在政策清单内",
+    "paid for a period before the policy took effect": "所属期早于政策实施日期", "ward receives no special-group item":
+    "被代管人未领取特殊群体项目", "no basis": "无代管依据", "identity number not masked": "身份证号未脱敏",
+    "name not masked": "姓名未脱敏",
+}
+
+
+def problem_zh(text) -> str:
+    """A problem text in Chinese (parts joined by "; " each translated; a guardian's ward count kept)."""
+    import re
+
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    out = []
+    for part in str(text).split("; "):
+        m = re.fullmatch(r"guardian holds (\d+) wards outside the household", part)
+        out.append(f"代管人代管 {m.group(1)} 名非同户人员" if m else PROBLEM_ZH.get(part, part))
+    return "；".join(out)

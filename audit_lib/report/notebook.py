@@ -1,6 +1,7 @@
 """What the district notebook calls: it holds no logic of its own, so everything it shows is tested here."""
 from __future__ import annotations
 
+import datetime as dt
 from html import escape
 from pathlib import Path
 
@@ -93,9 +94,12 @@ def title(d: RunData, run: dict) -> str:
     m = d.meta
     demo = ('<p class="demo">演示 DEMO：本报告由演示密钥签名，数据为合成数据，仅用于展示工作台功能。</p>'
             if run.get("signer") == "DEMO" else "")
+    rid = run.get("run_id") or ""
+    when = dt.date(int(rid[:4]), int(rid[4:6]), int(rid[6:8])) if rid[:8].isdigit() else dt.date.today()
     return (f"<h1>{escape(str(m.get('district_name', '')))}{escape(str(m['year']))}年惠民惠农财政补贴“一卡通”"
-            f"专项审计报告</h1><p class=\"meta\">区划代码 {escape(str(m['district_code']))} · 运行编号 "
-            f"{escape(run.get('run_id') or '交互运行')} · 发现清单摘要 {escape(d.findings['digest'])}</p>{demo}"
+            f"专项审计报告</h1><p class=\"meta\">报告日期 {when.year}年{when.month}月{when.day}日 · 区划代码 "
+            f"{escape(str(m['district_code']))} · 运行编号 "
+            f"{escape(rid or '交互运行')} · 发现清单摘要 {escape(d.findings['digest'])}</p>{demo}"
             + sections.caveats(d))
 
 

@@ -27,6 +27,16 @@ p.meta, p.note { color: #555; font-size: 12px; }
 pre { white-space: pre-wrap; }
 code { background: #eef2f6; padding: 1px 4px; }
 a.anchor-link { display: none; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { background: #fff; }
+  .report { max-width: none; padding: 0; }
+  h2 { page-break-before: always; }
+  .conclusion, h1 + p + h2 { page-break-before: avoid; }
+  thead { display: table-header-group; }
+  tr, .conclusion, svg { page-break-inside: avoid; }
+  h2, h3 { page-break-after: avoid; }
+}
 """
 
 

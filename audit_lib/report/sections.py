@@ -16,7 +16,7 @@ from . import charts
 from .data import RunData, check_meta
 
 from .labels import (ACCOUNT_COLS, COL_ZH, FAMILY_ZH, ID_COLS, MONEY_COLS, NAME_COLS, SEVERITY_ZH,  # noqa: F401
-                     STATUS_ZH)
+                     STATUS_ZH, problem_zh)
 
 # What each catalogue check tests, in the report's language (a notebook's own check shows its description).
 WHAT_ZH = {
@@ -97,6 +97,8 @@ def masked_frame(df: pd.DataFrame) -> pd.DataFrame:
             out[c] = s.map(yuan)
         elif pd.api.types.is_datetime64_any_dtype(s):
             out[c] = s.dt.strftime("%Y-%m-%d").fillna("")
+        elif c == "problem":
+            out[c] = s.map(lambda v: mask_text(problem_zh(v)))
         elif c in PLAIN_COLS:
             out[c] = s.astype(object).where(s.notna(), "").astype(str)
         else:
@@ -167,12 +169,19 @@ def overall(d: RunData) -> str:
     html.append(table(t.rename(columns={"item_code": "项目编码", "item_name": "项目名称", "lines": "笔数",
                                         "people": "人数", "amount_fen": "金额（元）", "card_share": "社保卡发放占比"})))
     top = per.sort_values("amount_fen", ascending=False).head(15)
+    left = f'<p class="note">另有 {len(per) - len(top)} 个发放金额较小的项目未显示（见上表）。</p>' if len(per) > 15 else ""
     html.append(charts.bars([f"{c} {n}" for c, n in zip(top["item_code"], top["item_name"])],
-                            [v / 100 for v in top["amount_fen"]], title="各项目发放金额（元）"))
+                            [v / 100 for v in top["amount_fen"]], title="各项目发放金额（元）") + left)
     if target is not None:
-        html.append(charts.bars(list(per["item_code"] + " " + per["item_name"]), list(per["card_share"] * 100),
+        shown, note = per, ""
+        if len(per) > 20:                 # many items: those below target first, then the largest
+            below = per[per["card_share"] < float(target)]
+            rest = per[per["card_share"] >= float(target)].sort_values("amount_fen", ascending=False)
+            shown = pd.concat([below, rest]).head(20)
+            note = f'<p class="note">图中显示未达标项目和金额最大的项目共 {len(shown)} 个，另有 {len(per) - len(shown)} 个项目未显示（见上表）。</p>'
+        html.append(charts.bars(list(shown["item_code"] + " " + shown["item_name"]), list(shown["card_share"] * 100),
                                 title=f"社保卡发放占比（%），{year}年目标 {float(target) * 100:.0f}%", unit="%",
-                                target=float(target) * 100, target_label=f"目标 {float(target) * 100:.0f}%"))
+                                target=float(target) * 100, target_label=f"目标 {float(target) * 100:.0f}%") + note)
     mon = o["monthly"]
     html.append(charts.lines(list(mon["period"]), {"发放金额（万元）": [v / 1e6 for v in mon["amount_fen"]]},
                              title="月度发放趋势（按所属期）"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .labels import COL_ZH, FAMILY_ZH, MONEY_COLS, SEVERITY_ZH, STATUS_ZH
+from .labels import COL_ZH, FAMILY_ZH, MONEY_COLS, SEVERITY_ZH, STATUS_ZH, problem_zh
 
 FORMULA_START = ("=", "+", "-", "@")
 YUAN = "#,##0.00"
@@ -74,6 +74,8 @@ def _check_sheet(wb, c: dict, ev: pd.DataFrame) -> None:
             if m and v is not None and not (isinstance(v, float) and pd.isna(v)) and v is not pd.NA:
                 totals[k] += int(v)
                 out.append(yuan(v))
+            elif cols[k] == "problem":
+                out.append(problem_zh(v))
             else:
                 out.append(_cell(v))
         sh.append(out)
