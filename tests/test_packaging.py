@@ -10,7 +10,7 @@ CONDA_NAMES = {"duckdb": "python-duckdb"}
 
 
 def _name(req: str) -> str:
-    return re.split(r"[<>=!~ \[]", req, maxsplit=1)[0].strip().lower()
+    return re.split(r"[<>=!~ \[]", req, maxsplit=1)[0].strip().lower()  # names compare case-insensitively
 
 
 def test_environment_yml_in_step_with_pyproject():
