@@ -248,6 +248,15 @@ def _cmd_checks(args) -> int:
     return 0
 
 
+def _cmd_init(args) -> int:
+    from .package.survey import init
+
+    _, lines, complete = init(args.dir, args.district_code, args.district_name, args.year, args.force)
+    for line in lines:
+        print(line)
+    return 0 if complete else 2
+
+
 def _cmd_template(args) -> int:
     from .package.template import write_templates
 
@@ -335,6 +344,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="as exports come: GB18030 CSV, Chinese headers and values, ￥1,140.00, mixed date and "
                         "period forms, approvals and registries as XLSX under a title row")
     s.set_defaults(func=_cmd_synth)
+
+    it = sub.add_parser("init", help="recognise a folder of exports (tables and columns from their headers) and "
+                                     "write its package.yaml; lists what it could not place and what is missing")
+    it.add_argument("dir")
+    it.add_argument("--district-code", help="6-digit GB/T 2260 code")
+    it.add_argument("--district-name")
+    it.add_argument("--year", type=int)
+    it.add_argument("--force", action="store_true", help="write package.yaml again")
+    it.set_defaults(func=_cmd_init)
 
     ck = sub.add_parser("checks", help="the check catalogue: id, title, severity, tables, key, parameters")
     ck.add_argument("--markdown", action="store_true", help="as the Markdown table in docs/checks.md")

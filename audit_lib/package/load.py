@@ -86,6 +86,8 @@ def _header_map(table: Table) -> dict[str, str]:
     for c in table.columns:
         m[_norm_header(c.name)] = c.name
         m[_norm_header(c.zh)] = c.name
+    for header, column in table.header_aliases:       # package.yaml's `columns:`, as the auditor confirmed them
+        m[_norm_header(header)] = column
     return m
 
 
@@ -138,7 +140,30 @@ def read_meta(root: Path) -> tuple[dict, bytes]:
     meta.setdefault("district_name", "")
     meta["district_name"] = str(meta["district_name"])
     meta["synthetic"] = meta.get("synthetic") is True
+    _check_mappings(meta, path)
     return meta, data
+
+
+def _check_mappings(meta: dict, path: Path) -> None:
+    """package.yaml may name a table's file (`tables: {payments: 导出明细.xlsx}`) and map headers to columns
+    (`columns: {payments: {证件号码: person_id}}`), as `audit init` writes them; both are checked here."""
+    from .schema import TABLE_BY_NAME
+
+    tables, columns = meta.get("tables") or {}, meta.get("columns") or {}
+    if not isinstance(tables, dict) or not isinstance(columns, dict):
+        raise PackageError(f"{path}: 'tables' and 'columns' must be mappings by table name")
+    for t, f in tables.items():
+        if t not in TABLE_BY_NAME:
+            raise PackageError(f"{path}: 'tables' names an unknown table '{t}'")
+        if not isinstance(f, str) or "/" in f or "\\" in f or f.startswith("."):
+            raise PackageError(f"{path}: 'tables': {t} must be a file name in the package folder, got {f!r}")
+    for t, m in columns.items():
+        if t not in TABLE_BY_NAME or not isinstance(m, dict):
+            raise PackageError(f"{path}: 'columns' must map a table name to {{header: column}}, got {t!r}")
+        names = {c.name for c in TABLE_BY_NAME[t].columns}
+        for h, c in m.items():
+            if c not in names:
+                raise PackageError(f"{path}: 'columns': {t} has no column '{c}' (for header '{h}')")
 
 
 def _refuse_special(root: Path, path: Path) -> None:
@@ -161,11 +186,19 @@ def _refuse_special(root: Path, path: Path) -> None:
         raise PackageError(f"{path.name}: is {kind}, not a data file")
 
 
-def find_table_file(root: Path, table: Table) -> Path | None:
+def find_table_file(root: Path, table: Table, meta: dict | None = None) -> Path | None:
+    named = ((meta or {}).get("tables") or {}).get(table.name)
+    if named:
+        path = root / named
+        if not path.exists() and not path.is_symlink():
+            raise PackageError(f"{root}: package.yaml names {named} for {table.name} ({table.zh}), which is missing")
+        _refuse_special(root, path)
+        return path
+    mapped = {str(f) for f in ((meta or {}).get("tables") or {}).values()}
     names = {table.name.lower(), _norm_header(table.zh), *(_norm_header(a) for a in table.aliases)}
     found = []
     for p in sorted(root.iterdir()):
-        if p.suffix.lower() in FILE_EXTENSIONS and _norm_header(p.stem) in names:
+        if p.suffix.lower() in FILE_EXTENSIONS and _norm_header(p.stem) in names and p.name not in mapped:
             _refuse_special(root, p)
             found.append(p)
     if len(found) > 1:
@@ -605,9 +638,14 @@ def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.Dat
     return kept, quality.combine(parts)
 
 
-def _load_table(root: Path, table: Table):
+def _load_table(root: Path, table: Table, meta: dict | None = None):
     """Read, type and quarantine one table: (InputFile, DataFrame, quarantine, rows read, ignored columns)."""
-    path = find_table_file(root, table)
+    import dataclasses
+
+    extra = ((meta or {}).get("columns") or {}).get(table.name)
+    if extra:
+        table = dataclasses.replace(table, header_aliases=tuple((str(h), str(c)) for h, c in extra.items()))
+    path = find_table_file(root, table, meta)
     if path is None:
         if table.required:
             raise PackageError(f"{root}: required table {table.name} ({table.zh}) is missing: expected "
@@ -638,7 +676,7 @@ def load_package(root: str | Path, tables: list[str] | None = None, threads: int
     pkg = Package(root=root, meta=meta, tables={}, quarantine=quality.combine([]))
     wanted = [t for t in TABLES if tables is None or t.name in tables or t.required]
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        results = list(pool.map(lambda t: _load_table(root, t), wanted))
+        results = list(pool.map(lambda t: _load_table(root, t, meta), wanted))
     q_parts = []
     for table, res in zip(wanted, results):
         if res is None:

@@ -29,6 +29,7 @@ class Table:
     columns: tuple[Column, ...]
     registry: bool = False
     aliases: tuple[str, ...] = field(default_factory=tuple)  # other Chinese names seen in exports
+    header_aliases: tuple[tuple[str, str], ...] = ()  # (header as the export writes it, column) from package.yaml
 
     def column(self, name: str) -> Column:
         for c in self.columns:
