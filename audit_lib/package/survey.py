@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import PackageError
-from .load import HEADER_SCAN_ROWS, _decode_head, _norm_header, _refuse_special
+from .load import HEADER_SCAN_ROWS, _decode_head, _header_map, _norm_header, _refuse_special
 from .schema import FILE_EXTENSIONS, TABLES, Table
 
 # Headers seen in exports that are not the contract's own names: header -> column. A header listed for several
@@ -65,16 +65,8 @@ def _rows(path: Path) -> list[list]:
     return [pq.read_schema(path).names]
 
 
-def _own(table: Table) -> dict[str, str]:
-    m = {}
-    for c in table.columns:
-        m[_norm_header(c.name)] = c.name
-        m[_norm_header(c.zh)] = c.name
-    return m
-
-
 def _score(row: list, table: Table) -> tuple[int, dict, dict, list]:
-    own = _own(table)
+    own = _header_map(table)
     names = {c.name for c in table.columns}
     hits, mapped, ambiguous, unplaced = 0, {}, {}, []
     for cell in row:
@@ -114,7 +106,7 @@ def match_file(path: Path) -> FileMatch:
     if best is None:
         return FileMatch(path.name, None, None)
     _, t, i, mapped, ambiguous, unplaced = best
-    found = {_own(t).get(_norm_header(c)) for c in rows[i]} | set(mapped.values())
+    found = {_header_map(t).get(_norm_header(c)) for c in rows[i]} | set(mapped.values())
     missing = [f"{c.name}（{c.zh}）" for c in t.columns if c.required and c.name not in found]
     return FileMatch(path.name, t.name if len(ties) == 1 else None, i + 1, mapped, ambiguous, unplaced, missing,
                      ties if len(ties) > 1 else [])

@@ -373,8 +373,9 @@ PARSERS = {
 }
 
 
-# Columns whose values repeat (dates, periods, amounts, codes): parsed once per distinct value.
-DISTINCT_TYPES = {"date", "datetime", "period", "money", "bool", "enum", "int"}
+# Columns whose values repeat (dates, periods, amounts, codes): parsed once per distinct value. Date-times are
+# not among them: a bank's transaction times are nearly all distinct, and the dictionary pass would be wasted.
+DISTINCT_TYPES = {"date", "period", "money", "bool", "enum", "int"}
 
 
 def parse(arr, type_: str, enum: str | None = None) -> Parsed:
