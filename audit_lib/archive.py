@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .errors import AuditError
 from .provenance.attest import PUBKEY, RUN_FILES, SIGNATURE, payload_unverified
+from .i18n import tr
 
 DIR_MODE = 0o750           # run folders: owner and group may read, nobody writes
 FILE_MODE = 0o440
@@ -32,15 +33,18 @@ def prepare_root(root: Path) -> Path:
     and cannot be made."""
     root = Path(root)
     if root.exists() and not root.is_dir():
-        raise AuditError(f"archive {root} is a file, not a folder")
+        raise AuditError(tr(f"档案库 {root} 是文件，不是文件夹",
+                            f"archive {root} is a file, not a folder"))
     try:
         root.mkdir(parents=True, exist_ok=True)
         (root / ".tmp").mkdir(exist_ok=True)
         os.chmod(root / ".tmp", 0o700)
     except OSError as e:
-        raise AuditError(f"archive {root} cannot be written ({e.strerror or e})") from None
+        raise AuditError(tr(f"档案库 {root} 无法写入（{e.strerror or e}）",
+                            f"archive {root} cannot be written ({e.strerror or e})")) from None
     if not os.access(root, os.W_OK | os.X_OK) or not os.access(root / ".tmp", os.W_OK | os.X_OK):
-        raise AuditError(f"archive {root} is read-only for this user")
+        raise AuditError(tr(f"档案库 {root} 对当前用户只读",
+                            f"archive {root} is read-only for this user"))
     cleanup(root)
     return root
 
@@ -130,7 +134,8 @@ def reserve(root: Path, year: int, code: str, digest: str) -> tuple[str, Path]:
             when += dt.timedelta(seconds=1)
             continue
         return rid, folder
-    raise AuditError("could not reserve a run id")
+    raise AuditError(tr("无法预留运行编号",
+                        "could not reserve a run id"))
 
 
 @contextmanager
@@ -153,7 +158,8 @@ def publish(tmp: Path, root: Path, year: int, code: str, run_id: str) -> Path:
     for p in tmp.iterdir():
         os.chmod(p, FILE_MODE)
     if final.exists():
-        raise AuditError(f"{final} exists already; the archive is never overwritten")
+        raise AuditError(tr(f"{final} 已存在；档案库中的内容从不覆盖",
+                            f"{final} exists already; the archive is never overwritten"))
     os.chmod(tmp, DIR_MODE & ~0o222 | 0o200)       # the owner may still rename it into place
     os.rename(tmp, final)
     os.chmod(final, DIR_MODE & ~0o222)
@@ -182,8 +188,10 @@ DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROF
 
 def disk_error(e: OSError, root: Path) -> AuditError:
     if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return AuditError(f"the disk holding the archive {root} is full; nothing was archived")
-    return AuditError(f"the archive {root} cannot be written ({e.strerror or e}); nothing was archived")
+        return AuditError(tr(f"档案库 {root} 所在磁盘已满；未归档任何内容",
+                             f"the disk holding the archive {root} is full; nothing was archived"))
+    return AuditError(tr(f"档案库 {root} 无法写入（{e.strerror or e}）；未归档任何内容",
+                         f"the archive {root} cannot be written ({e.strerror or e}); nothing was archived"))
 
 
 # ---------------------------------------------------------------- index.sqlite (derived)
@@ -245,7 +253,8 @@ def reindex(root: Path, trusted=None) -> tuple[int, list[str]]:
     """Rebuild index.sqlite from the run folders: (runs indexed, folders skipped with the reason)."""
     root = Path(root)
     if not root.is_dir():
-        raise AuditError(f"archive {root} is not a folder")
+        raise AuditError(tr(f"档案库 {root} 不是文件夹",
+                            f"archive {root} is not a folder"))
     rows, skipped = [], []
     for sig in sorted(root.glob(f"[0-9]*/*/*/{SIGNATURE}")):
         folder = sig.parent
@@ -265,7 +274,8 @@ def reindex(root: Path, trusted=None) -> tuple[int, list[str]]:
         con.close()
         os.replace(tmp, root / "index.sqlite")
     except (OSError, sqlite3.Error) as e:
-        raise AuditError(f"the archive index {root / 'index.sqlite'} cannot be written ({e})") from None
+        raise AuditError(tr(f"档案库索引 {root / 'index.sqlite'} 无法写入（{e}）",
+                            f"the archive index {root / 'index.sqlite'} cannot be written ({e})")) from None
     return len(rows), skipped
 
 
@@ -280,5 +290,6 @@ def listing(root: Path) -> list[dict]:
             cols = [c[0] for c in cur.description]
             return [dict(zip(cols, r)) for r in cur.fetchall()]
     except sqlite3.Error as e:
-        raise AuditError(f"the archive index {root / 'index.sqlite'} is not readable ({e}); rebuild it with "
-                         f"`audit archive reindex`") from None
+        raise AuditError(tr(f"档案库索引 {root / 'index.sqlite'} 无法读取（{e}）；请用 `audit archive reindex` 重建",
+                            f"the archive index {root / 'index.sqlite'} is not readable ({e}); rebuild it with "
+                            f"`audit archive reindex`")) from None

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from .errors import AuditError
+from .i18n import tr
 
 
 def _cmd_synth(args) -> int:
@@ -18,27 +18,50 @@ def _cmd_synth(args) -> int:
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         if not args.force:
-            raise AuditError(f"{out} exists and is not empty: choose an empty or new folder, or pass --force to "
-                             f"replace what is in it")
-        if not out.is_dir() or not (out / "package.yaml").exists() and any(out.iterdir()):
-            raise AuditError(f"{out} does not hold a package; --force replaces only a package folder")
+            raise AuditError(tr(f"{out} 已存在且不为空：请选择一个空的或新的文件夹，或加 --force 替换其中的内容",
+                                f"{out} exists and is not empty: choose an empty or new folder, or pass --force to "
+                                f"replace what is in it"))
+        if not out.is_dir() or not ((out / "package.yaml").exists() or (out / "city-truth.json").exists()) \
+                and any(out.iterdir()):
+            raise AuditError(tr(f"{out} 不是数据包文件夹；--force 只替换数据包文件夹",
+                                f"{out} does not hold a package; --force replaces only a package folder"))
         import shutil
 
         shutil.rmtree(out)
     if args.as_exported:
         opt = WriteOptions.as_exported()
+    elif args.city:
+        opt = None
     else:
         opt = WriteOptions(fmt=args.format, encoding=args.encoding, chinese_headers=args.chinese_headers,
                            chinese_values=args.chinese_headers, title_rows=args.title_rows,
                            money_style=args.money_style, mixed_forms=args.mixed_forms)
+    if args.city:
+        from .synth.city import make_city
+
+        if not 2 <= args.city <= 16:
+            raise AuditError(tr("--city 应为 2 至 16 之间的区县数（天津市的 16 个区）",
+                                "--city takes 2 to 16 districts (天津市's sixteen)"))
+        doc = make_city(out, n=args.city, lines=args.lines, seed=args.seed, year=args.year, options=opt,
+                        clean=args.clean)
+        print(tr(f"{doc['city_name']} {args.year}年：{args.city} 个区县，每个约 {args.lines:,} 行发放明细；"
+                 f"跨区重复享受（EL07）{len(doc['checks']['EL07'])} 条，陷阱 "
+                 f"{sum(len(v) for v in doc['traps'].values())} 条（见 city-truth.json）",
+                 f"{doc['city_name']} {args.year}: {args.city} districts of about {args.lines:,} payment lines; "
+                 f"{len(doc['checks']['EL07'])} EL07 keys and {sum(len(v) for v in doc['traps'].values())} traps "
+                 f"(city-truth.json)"))
+        print(out)
+        return 0
     d = make_package(args.out, district_code=args.district_code, year=args.year, lines=args.lines,
                      seed=args.seed, clean=args.clean, options=opt)
     n = len(d.tables["payments"])
     planted = sum(len(v) for v in d.truth.values())
-    print(f"{d.meta['district_name']} ({d.meta['district_code']}) {d.meta['year']}: {n:,} payment lines, "
-          f"{planted} planted records in {len(d.truth)} checks")
+    print(tr(f"{d.meta['district_name']}（{d.meta['district_code']}）{d.meta['year']}年：发放明细 {n:,} 行，"
+             f"{len(d.truth)} 项检查共植入 {planted} 条问题记录",
+             f"{d.meta['district_name']} ({d.meta['district_code']}) {d.meta['year']}: {n:,} payment lines, "
+             f"{planted} planted records in {len(d.truth)} checks"))
     for note in d.notes:
-        print(f"note: {note}")
+        print(tr(f"说明：{note}", f"note: {note}"))
     print(Path(args.out))
     return 0
 
@@ -72,7 +95,8 @@ def _cmd_check(args) -> int:
     print(path)
     errors = [o.check.id for o in outcomes if o.status == "error"]
     if errors:
-        print(f"audit: incomplete: check(s) in error: {', '.join(errors)}", file=sys.stderr)
+        print(tr(f"audit：未完成：以下检查出错：{', '.join(errors)}",
+                 f"audit: incomplete: check(s) in error: {', '.join(errors)}"), file=sys.stderr)
         return 1
     return 0
 
@@ -85,13 +109,26 @@ def _cmd_demo(args) -> int:
 
     samples = ensure_samples()
     key = keys.demo_key()
-    print(f"sample packages: {', '.join(str(p) for p in samples.values())}")
-    print(f"signing with the local DEMO key {key} (labelled DEMO in the report)")
+    print(tr(f"示例数据包：{', '.join(str(p) for p in samples.values())}",
+             f"sample packages: {', '.join(str(p) for p in samples.values())}"))
+    print(tr(f"用本机演示密钥 {key} 签名（报告中标为 DEMO）",
+             f"signing with the local DEMO key {key} (labelled DEMO in the report)"))
     timings: dict = {}
     folder = run(str(samples["120104"]), key_path=str(key), archive_root=args.archive, timings=timings)
-    print("times: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    _print_times(timings)
     print(folder)
     return _incomplete(folder)
+
+
+_TIMING_ZH = {"checks": "检查", "workpaper": "工作底稿", "notebook": "笔记本", "render": "报告", "sign": "签名",
+              "total": "合计"}
+
+
+def _print_times(timings: dict) -> None:
+    if tr("zh", "en") == "en":
+        print("times: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    else:
+        print("用时：" + "，".join(f"{_TIMING_ZH.get(k, k)} {v:.1f} 秒" for k, v in timings.items()))
 
 
 def _cmd_run(args) -> int:
@@ -100,7 +137,7 @@ def _cmd_run(args) -> int:
     timings: dict = {}
     folder = run(args.target, params_path=args.params, archive_root=args.archive, key_path=args.key,
                  timings=timings)
-    print("times: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    _print_times(timings)
     print(folder)
     return _incomplete(folder)
 
@@ -113,47 +150,28 @@ def _incomplete(folder: Path) -> int:
     return 1 if st.get("predicate", {}).get("incomplete") else 0
 
 
-def _batch_one(job):
-    item, archive_root, key = job
-    from .runner import run
-
-    t = time.perf_counter()
-    try:
-        folder = run(item, archive_root=archive_root, key_path=key)
-        return item, "ok", str(folder), time.perf_counter() - t
-    except AuditError as e:
-        return item, "failed", str(e), time.perf_counter() - t
-    except Exception as e:  # one district's failure never stops the others
-        return item, "failed", f"{type(e).__name__}: {e}", time.perf_counter() - t
-
-
 def _cmd_batch(args) -> int:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from .batch import run_batch, summary
 
-    jobs = [(i, args.archive, args.key) for i in args.items]
-    results = []
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(_batch_one, j) for j in jobs]
-        for k, f in enumerate(as_completed(futures), 1):
-            item, status, detail, secs = f.result()
-            results.append((item, status, detail, secs))
-            bar = "#" * int(30 * k / len(jobs))
-            print(f"[{bar:<30s}] {k}/{len(jobs)}  {status:6s} {item}", file=sys.stderr, flush=True)
-    results.sort()
-    print(f"{'status':7s} {'seconds':>8s}  item  ->  run folder or error")
-    for item, status, detail, secs in results:
-        print(f"{status:7s} {secs:8.1f}  {item}  ->  {detail}")
-    failed = sum(1 for r in results if r[1] != "ok")
-    print(f"{len(results) - failed} done, {failed} failed")
-    return 1 if failed else 0
+    if args.jobs < 1:
+        raise AuditError(tr("--jobs 至少为 1", "--jobs must be at least 1"))
+    if args.timeout is not None and args.timeout <= 0:
+        raise AuditError(tr("--timeout 应为正的秒数", "--timeout must be a positive number of seconds"))
+    jobs = run_batch(args.items, jobs=args.jobs, archive=args.archive, key=args.key, timeout=args.timeout,
+                     retries=args.retries)
+    for line in summary(jobs):
+        print(line)
+    return 1 if any(j.status in ("failed", "timeout") for j in jobs) else 0
 
 
 def _cmd_keygen(args) -> int:
     from .provenance import keys
 
     path, kid = keys.keygen(args.signer, overwrite=args.force, passphrase=args.passphrase)
-    print(f"private key: {path} (mode 600; keep it out of the archive and the repository)")
-    print(f"public key added to the trusted set as '{args.signer}': {keys.trusted_dir()}")
+    print(tr(f"私钥：{path}（权限 600；不要放入档案库或代码库）",
+             f"private key: {path} (mode 600; keep it out of the archive and the repository)"))
+    print(tr(f"公钥已以签名人“{args.signer}”加入受信任公钥集：{keys.trusted_dir()}",
+             f"public key added to the trusted set as '{args.signer}': {keys.trusted_dir()}"))
     print(kid)
     return 0
 
@@ -164,24 +182,27 @@ def _cmd_trust(args) -> int:
     folder = Path(args.trusted_keys) if args.trusted_keys else None
     if args.action == "add":
         if not args.pem or not args.signer:
-            raise AuditError("usage: audit trust add PEM --signer 姓名")
+            raise AuditError(tr("用法：audit trust add 公钥文件.pem --signer 姓名", "usage: audit trust add PEM --signer NAME"))
         try:
             pem = Path(args.pem).read_bytes()[: 1 << 16]
         except OSError as e:
-            raise AuditError(f"{args.pem}: cannot be read ({e.strerror or e})") from None
+            raise AuditError(tr(f"{args.pem}：无法读取（{e.strerror or e}）",
+                                f"{args.pem}: cannot be read ({e.strerror or e})")) from None
         out = keys.add_trusted(pem, args.signer, folder)
-        print(f"trusted: {out.stem} as '{args.signer}' ({out})")
+        print(tr(f"已信任：{out.stem}，签名人“{args.signer}”（{out}）", f"trusted: {out.stem} as '{args.signer}' ({out})"))
         return 0
     if args.action == "remove":
         if not args.pem:
-            raise AuditError("usage: audit trust remove KEYID")
+            raise AuditError(tr("用法：audit trust remove 密钥编号", "usage: audit trust remove KEYID"))
         out = keys.remove_trusted(args.pem, folder)
-        print(f"removed from the trusted set: {out.stem}")
+        print(tr(f"已从受信任公钥集移除：{out.stem}", f"removed from the trusted set: {out.stem}"))
         return 0
     ts = keys.trusted_keys(folder)
     for kid, t in sorted(ts.items(), key=lambda x: (x[1].signer or "", x[0])):
-        print(f"{kid}  {t.signer or '(no name: signs nothing until added again with --signer)'}")
-    print(f"{len(ts)} trusted keys in {folder or keys.trusted_dir()}")
+        print(f"{kid}  " + (t.signer or tr("（无签名人姓名：用 --signer 重新加入之前不可用于签名）",
+                                           "(no name: signs nothing until added again with --signer)")))
+    print(tr(f"{folder or keys.trusted_dir()} 中共 {len(ts)} 个受信任公钥",
+             f"{len(ts)} trusted keys in {folder or keys.trusted_dir()}"))
     return 0
 
 
@@ -191,16 +212,24 @@ def _cmd_verify(args) -> int:
     problems, st = verify(args.run_dir, args.trusted_keys, allow_demo=args.demo)
     signer = st["predicate"].get("signer", {})
     for s in st["subject"]:
-        bad = [p for p in problems if p.endswith(": " + s["name"])]
-        print(f"{'FAIL' if bad else 'ok  '}  {s['name']}  sha256:{s['digest']['sha256'][:16]}…")
+        bad = [p for p in problems if p.endswith((": " + s["name"], "：" + s["name"]))]
+        print(f"{_fail() if bad else _ok()}  {s['name']}  sha256:{s['digest']['sha256'][:16]}…")
     for p in problems:
-        print(f"FAIL  {p}")
-    print(f"signer {signer.get('name')} key {signer.get('keyid')}")
+        print(f"{_fail()}  {p}")
+    print(tr(f"签名人 {signer.get('name')}，密钥 {signer.get('keyid')}", f"signer {signer.get('name')} key {signer.get('keyid')}"))
     if problems:
-        print("NOT VERIFIED")
+        print(tr("验证未通过 NOT VERIFIED", "NOT VERIFIED"))
         return 3
-    print("verified")
+    print(tr("验证通过 verified", "verified"))
     return 0
+
+
+def _fail() -> str:
+    return tr("不符", "FAIL")
+
+
+def _ok() -> str:
+    return tr("通过", "ok  ")
 
 
 def _cmd_reproduce(args) -> int:
@@ -208,11 +237,12 @@ def _cmd_reproduce(args) -> int:
 
     problems, pred = reproduce(args.run_dir, args.package, args.trusted_keys, allow_demo=args.demo)
     for p in problems:
-        print(f"FAIL  {p}")
+        print(f"{_fail()}  {p}")
     if problems:
-        print("NOT REPRODUCIBLE")
+        print(tr("不能重现 NOT REPRODUCIBLE", "NOT REPRODUCIBLE"))
         return 3
-    print(f"reproducible: findings digest {pred['findings_digest']}")
+    print(tr(f"可重现 reproducible：审计发现摘要 {pred['findings_digest']}",
+             f"reproducible: findings digest {pred['findings_digest']}"))
     return 0
 
 
@@ -223,14 +253,15 @@ def _cmd_archive(args) -> int:
     if args.action == "reindex":
         n, skipped = archive.reindex(root)
         for s in skipped:
-            print(f"skipped (does not verify): {s}")
-        print(f"{n} runs indexed in {root / 'index.sqlite'}" + (f", {len(skipped)} skipped" if skipped else ""))
+            print(tr(f"跳过（验证未通过）：{s}", f"skipped (does not verify): {s}"))
+        print(tr(f"{root / 'index.sqlite'} 已索引 {n} 次审计运行" + (f"，跳过 {len(skipped)} 次" if skipped else ""),
+                 f"{n} runs indexed in {root / 'index.sqlite'}" + (f", {len(skipped)} skipped" if skipped else "")))
         return 0
     rows = archive.listing(root)
     for r in rows:
         print(f"{r['year']}  {r['district_code']}  {r['run_id']}  {r['signer'] or '':10s} {r['findings_digest']}"
-              + (f"  supersedes {r['supersedes']}" if r["supersedes"] else ""))
-    print(f"{len(rows)} runs in {root}")
+              + (tr(f"  取代 {r['supersedes']}", f"  supersedes {r['supersedes']}") if r["supersedes"] else ""))
+    print(tr(f"{root} 中共 {len(rows)} 次审计运行", f"{len(rows)} runs in {root}"))
     return 0
 
 
@@ -242,9 +273,11 @@ def _cmd_checks(args) -> int:
         return 0
     rows = list(catalogue_rows())
     for r in rows:
-        print(f"{r['编号']}  {r['风险等级']}  {r['类别']:4s}  {r['检查']}  [{r['记录键']}]  需要：{r['所需数据表']}"
-              + (f"  参数：{r['参数（默认值与范围）']}" if r["参数（默认值与范围）"] else ""))
-    print(f"共 {len(rows)} 项检查")
+        print(f"{r['编号']}  {r['风险等级']}  {r['类别']:4s}  {r['检查']}  [{r['记录键']}]  "
+              + tr(f"需要：{r['所需数据表']}", f"needs: {r['所需数据表']}")
+              + (tr(f"  参数：{r['参数（默认值与范围）']}", f"  parameters: {r['参数（默认值与范围）']}")
+                 if r["参数（默认值与范围）"] else ""))
+    print(tr(f"共 {len(rows)} 项检查", f"{len(rows)} checks"))
     return 0
 
 
@@ -262,130 +295,194 @@ def _cmd_template(args) -> int:
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:
-        raise AuditError(f"{out} exists and is not empty: choose an empty or new folder, or pass --force")
+        raise AuditError(tr(f"{out} 已存在且不为空：请选择一个空的或新的文件夹，或加 --force",
+                            f"{out} exists and is not empty: choose an empty or new folder, or pass --force"))
     for p in write_templates(out):
         print(p)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="audit", description="惠民惠农财政补贴“一卡通”审计工作台")
-    sub = p.add_subparsers(dest="command", required=True)
+    from .i18n import install_argparse
 
-    d = sub.add_parser("demo", help="make the sample packages if absent and audit one end to end")
-    d.add_argument("--archive", help="archive root (default: reports/ in the project)")
+    install_argparse()
+    p = argparse.ArgumentParser(prog="audit", description=tr(
+        "惠民惠农财政补贴“一卡通”审计工作台。各命令的用法：audit 命令 -h。",
+        "Audit workbench for the 惠民惠农财政补贴“一卡通” reform. Each command's usage: audit COMMAND -h."))
+    p.add_argument("--lang", choices=["zh", "en"], help=tr("提示与帮助的语言：zh 中文（默认）、en 英文；也可设环境变量 AUDIT_LANG",
+                                                            "language of help and messages: zh Chinese (default) or en "
+                                                            "English; or set AUDIT_LANG"))
+    sub = p.add_subparsers(dest="command", required=True, metavar=tr("命令", "COMMAND"),
+                           title=tr("可用命令", "commands"))
+    ARCHIVE = tr("档案库根目录（默认：项目中的 reports/）", "archive root (default: reports/ in the project)")
+    KEY = tr("签名密钥：密钥编号（或其前 8 位以上）或私钥文件；只有多个密钥时才需要",
+             "a key id (or its first 8+ characters) or a private key file; needed only when you have several keys")
+    TRUSTED = tr("受信任公钥集所在文件夹（默认：~/.config/audit-workbench/trusted）",
+                 "the trusted set's folder (default: ~/.config/audit-workbench/trusted)")
+    DEMO = tr("接受本机演示密钥（仅限演示运行）", "accept the local DEMO key (demo runs only)")
+
+    d = sub.add_parser("demo", help=tr("生成示例数据包（如没有）并完整审计其中一个", "make the sample packages if absent and "
+                                                                       "audit one end to end"))
+    d.add_argument("--archive", help=ARCHIVE)
     d.set_defaults(func=_cmd_demo)
 
-    r = sub.add_parser("run", help="notebook -> HTML report -> workpaper -> signature -> archive")
-    r.add_argument("target", metavar="DIR|PARAMS.yaml")
-    r.add_argument("--params")
-    r.add_argument("--archive")
-    r.add_argument("--key", help="a key id (or its first 8+ characters) or a private key file; needed only "
-                                 "when you have several keys")
+    r = sub.add_parser("run", help=tr("审计一个区县：笔记本 → HTML 报告 → 工作底稿 → 签名 → 归档",
+                                      "audit one district: notebook -> HTML report -> workpaper -> signature -> archive"))
+    r.add_argument("target", metavar=tr("数据包文件夹|参数文件.yaml", "DIR|PARAMS.yaml"),
+                   help=tr("数据包文件夹，或写明 data 的参数文件", "a package folder, or a params file naming its data"))
+    r.add_argument("--params", help=tr("参数文件（区划、年度、检查及其参数）", "params file (district, year, checks, parameters)"))
+    r.add_argument("--archive", help=ARCHIVE)
+    r.add_argument("--key", help=KEY)
     r.set_defaults(func=_cmd_run)
 
-    b = sub.add_parser("batch", help="run many districts at once; one failure does not stop the rest")
-    b.add_argument("items", nargs="+", metavar="DIR|PARAMS.yaml")
-    b.add_argument("--jobs", type=int, default=2)
-    b.add_argument("--archive")
-    b.add_argument("--key")
+    b = sub.add_parser("batch", help=tr("同时审计多个区县；一个失败不影响其余", "run many districts at once; one failure "
+                                                                 "does not stop the rest"))
+    b.add_argument("items", nargs="+", metavar=tr("数据包文件夹|参数文件.yaml", "DIR|PARAMS.yaml"),
+                   help=tr("各区县的数据包文件夹或参数文件", "each district's package folder or params file"))
+    b.add_argument("--jobs", type=int, default=2, help=tr("同时运行的进程数（默认 2）", "processes at once (default 2)"))
+    b.add_argument("--timeout", type=float, help=tr("每个区县的时限（秒）；超时即终止其整个进程组",
+                                                    "each district's time limit in seconds; past it, its whole "
+                                                    "process group is killed"))
+    b.add_argument("--retries", type=int, default=1, help=tr("内核未能启动时重试的次数（默认 1）",
+                                                             "tries again when the kernel fails to start (default 1)"))
+    b.add_argument("--archive", help=ARCHIVE)
+    b.add_argument("--key", help=KEY)
     b.set_defaults(func=_cmd_batch)
 
-    k = sub.add_parser("keygen", help="make an Ed25519 signing key and trust its public key")
-    k.add_argument("--signer", required=True)
-    k.add_argument("--force", action="store_true", help="make another key for a signer who has one")
+    k = sub.add_parser("keygen", help=tr("生成 Ed25519 签名密钥并信任其公钥", "make an Ed25519 signing key and trust its "
+                                                                   "public key"))
+    k.add_argument("--signer", required=True, help=tr("签名人姓名（报告与验证中显示）", "the signer's name (shown in the "
+                                                                              "report and by verify)"))
+    k.add_argument("--force", action="store_true", help=tr("为已有密钥的签名人再生成一个", "make another key for a signer "
+                                                                                "who has one"))
     k.add_argument("--passphrase", action="store_true",
-                   help="encrypt the private key with a passphrase (asked, or from AUDIT_KEY_PASSPHRASE)")
+                   help=tr("用口令加密私钥（提示输入，或取自 AUDIT_KEY_PASSPHRASE）",
+                           "encrypt the private key with a passphrase (asked, or from AUDIT_KEY_PASSPHRASE)"))
     k.set_defaults(func=_cmd_keygen)
 
-    tr = sub.add_parser("trust", help="the trusted set of signers' public keys: add PEM --signer NAME, list, "
-                                      "remove KEYID")
-    tr.add_argument("action", choices=["add", "list", "remove"])
-    tr.add_argument("pem", nargs="?", metavar="PEM|KEYID")
-    tr.add_argument("--signer", help="the name the trusted set vouches for (add)")
-    tr.add_argument("--trusted-keys", help="the trusted set's folder (default: ~/.config/audit-workbench/trusted)")
-    tr.set_defaults(func=_cmd_trust)
+    tr_ = sub.add_parser("trust", help=tr("受信任的签名人公钥：add 公钥 --signer 姓名，list 列出，remove 密钥编号 移除",
+                                          "the trusted set of signers' public keys: add PEM --signer NAME, list, "
+                                          "remove KEYID"))
+    tr_.add_argument("action", choices=["add", "list", "remove"], help=tr("add 加入、list 列出、remove 移除",
+                                                                         "add, list or remove"))
+    tr_.add_argument("pem", nargs="?", metavar=tr("公钥文件|密钥编号", "PEM|KEYID"),
+                     help=tr("add：公钥 PEM 文件；remove：密钥编号", "add: the public key's PEM file; remove: its key id"))
+    tr_.add_argument("--signer", help=tr("受信任公钥集为之担保的签名人姓名（add）", "the name the trusted set vouches for (add)"))
+    tr_.add_argument("--trusted-keys", help=TRUSTED)
+    tr_.set_defaults(func=_cmd_trust)
 
-    vf = sub.add_parser("verify", help="check a run's signature, signer, place and every file's digest")
-    vf.add_argument("run_dir")
-    vf.add_argument("--trusted-keys")
-    vf.add_argument("--demo", action="store_true", help="accept the local DEMO key (demo runs only)")
+    vf = sub.add_parser("verify", help=tr("验证一次运行：签名、签名人、存放位置和每个文件的摘要",
+                                          "check a run's signature, signer, place and every file's digest"))
+    vf.add_argument("run_dir", metavar=tr("运行文件夹", "RUN_DIR"), help=tr("档案库中的运行文件夹", "a run folder in the archive"))
+    vf.add_argument("--trusted-keys", help=TRUSTED)
+    vf.add_argument("--demo", action="store_true", help=DEMO)
     vf.set_defaults(func=_cmd_verify)
 
-    rp = sub.add_parser("reproduce", help="verify a run, then re-run its checks from its recorded inputs")
-    rp.add_argument("run_dir")
-    rp.add_argument("--package", help="where the package is now, if it moved")
-    rp.add_argument("--trusted-keys")
-    rp.add_argument("--demo", action="store_true", help="accept the local DEMO key (demo runs only)")
+    rp = sub.add_parser("reproduce", help=tr("先验证一次运行，再用其记录的输入重跑检查并比对结果",
+                                             "verify a run, then re-run its checks from its recorded inputs"))
+    rp.add_argument("run_dir", metavar=tr("运行文件夹", "RUN_DIR"), help=tr("档案库中的运行文件夹", "a run folder in the archive"))
+    rp.add_argument("--package", help=tr("数据包移动后的位置", "where the package is now, if it moved"))
+    rp.add_argument("--trusted-keys", help=TRUSTED)
+    rp.add_argument("--demo", action="store_true", help=DEMO)
     rp.set_defaults(func=_cmd_reproduce)
 
-    ar = sub.add_parser("archive", help="the archive index")
-    ar.add_argument("action", choices=["list", "reindex"])
-    ar.add_argument("--archive")
+    ar = sub.add_parser("archive", help=tr("档案库索引：list 列出、reindex 重建", "the archive index: list or reindex"))
+    ar.add_argument("action", choices=["list", "reindex"], help=tr("list 列出已归档的运行；reindex 重建索引（只收录验证通过的）",
+                                                                   "list the archived runs; reindex rebuilds the index "
+                                                                   "(verified runs only)"))
+    ar.add_argument("--archive", help=ARCHIVE)
     ar.set_defaults(func=_cmd_archive)
 
-    s = sub.add_parser("synth", help="write a realistic synthetic district package with planted problems")
-    s.add_argument("--out", required=True)
-    s.add_argument("--district-code", default="120104")
-    s.add_argument("--year", type=int, default=2023)
-    s.add_argument("--lines", type=int, default=10000, help="about how many payment lines")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--clean", action="store_true", help="plant no problems")
-    s.add_argument("--format", default="csv", choices=["csv", "xlsx", "parquet"])
-    s.add_argument("--encoding", default="utf-8", choices=["utf-8", "utf-8-sig", "gbk", "gb18030"])
-    s.add_argument("--chinese-headers", action="store_true", help="Chinese headers and values")
-    s.add_argument("--title-rows", type=int, default=0, help="title lines above the header")
-    s.add_argument("--force", action="store_true", help="replace the package already in --out")
+    s = sub.add_parser("synth", help=tr("生成带植入问题的模拟区县数据包", "write a realistic synthetic district package "
+                                                                 "with planted problems"))
+    s.add_argument("--out", required=True, help=tr("输出文件夹", "output folder"))
+    s.add_argument("--district-code", default="120104", help=tr("区划代码（默认 120104 南开区）",
+                                                                "district code (default 120104)"))
+    s.add_argument("--year", type=int, default=2023, help=tr("审计年度（默认 2023）", "audit year (default 2023)"))
+    s.add_argument("--lines", type=int, default=10000, help=tr("大约多少行发放明细", "about how many payment lines"))
+    s.add_argument("--seed", type=int, default=0, help=tr("随机种子（同一种子生成相同数据）", "random seed (the same seed "
+                                                                                   "gives the same data)"))
+    s.add_argument("--clean", action="store_true", help=tr("不植入问题", "plant no problems"))
+    s.add_argument("--format", default="csv", choices=["csv", "xlsx", "parquet"], help=tr("文件格式", "file format"))
+    s.add_argument("--encoding", default="utf-8", choices=["utf-8", "utf-8-sig", "gbk", "gb18030"],
+                   help=tr("CSV 的编码", "CSV encoding"))
+    s.add_argument("--chinese-headers", action="store_true", help=tr("中文表头和取值", "Chinese headers and values"))
+    s.add_argument("--title-rows", type=int, default=0, help=tr("表头上方的标题行数", "title lines above the header"))
+    s.add_argument("--force", action="store_true", help=tr("替换 --out 中已有的数据包", "replace the package already in --out"))
+    s.add_argument("--city", type=int, metavar="N",
+                   help=tr("生成一个市的 N 个区县数据包（天津市的真实区划）到 --out/区划代码/，另写 city-truth.json（跨区重复享受）",
+                           "write N district packages of one city (天津市's real districts) into --out/<code>/, with "
+                           "city-truth.json (EL07)"))
     s.add_argument("--money-style", default="plain", choices=["plain", "comma", "yen", "yuan", "yen_comma"],
-                   help="how money is written: 1234.50, 1,234.50, ¥1234.50, 1234.50元, ￥1,234.50")
+                   help=tr("金额写法：1234.50、1,234.50、¥1234.50、1234.50元、￥1,234.50",
+                           "how money is written: 1234.50, 1,234.50, ¥1234.50, 1234.50元, ￥1,234.50"))
     s.add_argument("--mixed-forms", action="store_true",
-                   help="dates written three ways and periods two ways within one column")
+                   help=tr("同一列中日期有三种写法、所属期有两种写法", "dates written three ways and periods two ways "
+                                                                   "within one column"))
     s.add_argument("--as-exported", action="store_true",
-                   help="as exports come: GB18030 CSV, Chinese headers and values, ￥1,140.00, mixed date and "
-                        "period forms, approvals and registries as XLSX under a title row")
+                   help=tr("按实际导出的样子：GB18030 编码 CSV、中文表头和取值、￥1,140.00、混合的日期和所属期写法、"
+                           "审批和登记表为带标题行的 XLSX",
+                           "as exports come: GB18030 CSV, Chinese headers and values, ￥1,140.00, mixed date and "
+                           "period forms, approvals and registries as XLSX under a title row"))
     s.set_defaults(func=_cmd_synth)
 
-    it = sub.add_parser("init", help="recognise a folder of exports (tables and columns from their headers) and "
-                                     "write its package.yaml; lists what it could not place and what is missing")
-    it.add_argument("dir")
-    it.add_argument("--district-code", help="6-digit GB/T 2260 code")
-    it.add_argument("--district-name")
-    it.add_argument("--year", type=int)
-    it.add_argument("--force", action="store_true", help="write package.yaml again")
+    it = sub.add_parser("init", help=tr("识别一个导出文件夹（按表头识别各表和各列），写出 package.yaml；列出未能识别的和缺少的",
+                                        "recognise a folder of exports (tables and columns from their headers) and "
+                                        "write its package.yaml; lists what it could not place and what is missing"))
+    it.add_argument("dir", metavar=tr("文件夹", "DIR"), help=tr("放导出文件的文件夹", "the folder of exports"))
+    it.add_argument("--district-code", help=tr("6 位区划代码（GB/T 2260）", "6-digit GB/T 2260 code"))
+    it.add_argument("--district-name", help=tr("区县名称", "district name"))
+    it.add_argument("--year", type=int, help=tr("审计年度", "audit year"))
+    it.add_argument("--force", action="store_true", help=tr("重新写出 package.yaml", "write package.yaml again"))
     it.set_defaults(func=_cmd_init)
 
-    ck = sub.add_parser("checks", help="the check catalogue: id, title, severity, tables, key, parameters")
-    ck.add_argument("--markdown", action="store_true", help="as the Markdown table in docs/checks.md")
+    ck = sub.add_parser("checks", help=tr("检查目录：编号、名称、风险等级、所需数据表、记录键、参数",
+                                          "the check catalogue: id, title, severity, tables, key, parameters"))
+    ck.add_argument("--markdown", action="store_true", help=tr("输出 docs/checks.md 中的 Markdown 表格",
+                                                               "as the Markdown table in docs/checks.md"))
     ck.set_defaults(func=_cmd_checks)
 
-    tp = sub.add_parser("template", help="an empty Excel template per table (Chinese headers, an example row, 说明)")
-    tp.add_argument("--out", required=True)
-    tp.add_argument("--force", action="store_true", help="write into a folder that is not empty")
+    tp = sub.add_parser("template", help=tr("每张表一个空白 Excel 模板（中文表头、示例行、说明页）",
+                                            "an empty Excel template per table (Chinese headers, an example row, 说明)"))
+    tp.add_argument("--out", required=True, help=tr("输出文件夹", "output folder"))
+    tp.add_argument("--force", action="store_true", help=tr("写入不为空的文件夹", "write into a folder that is not empty"))
     tp.set_defaults(func=_cmd_template)
 
-    v = sub.add_parser("validate", help="read and check a package; print a data-quality summary")
-    v.add_argument("dir")
+    v = sub.add_parser("validate", help=tr("读取并校验数据包，输出数据质量摘要", "read and check a package; print a "
+                                                                      "data-quality summary"))
+    v.add_argument("dir", metavar=tr("数据包文件夹", "DIR"), help=tr("数据包文件夹", "a package folder"))
     v.set_defaults(func=_cmd_validate)
 
-    c = sub.add_parser("check", help="run the check engine; write findings.json")
-    c.add_argument("dirs", nargs="+", metavar="DIR", help="a package folder (several for a province run)")
-    c.add_argument("--params")
-    c.add_argument("--out")
+    c = sub.add_parser("check", help=tr("运行检查，写出 findings.json", "run the check engine; write findings.json"))
+    c.add_argument("dirs", nargs="+", metavar=tr("数据包文件夹", "DIR"),
+                   help=tr("一个数据包文件夹（跨区县检查给多个）", "a package folder (several for a province run)"))
+    c.add_argument("--params", help=tr("参数文件", "params file"))
+    c.add_argument("--out", help=tr("findings.json 的写出位置（默认：当前目录的 findings.json）",
+                                    "where findings.json goes (default: findings.json here)"))
     c.set_defaults(func=_cmd_check)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import i18n
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    chosen = i18n.from_argv(argv)
+    if chosen is not None:
+        i18n.set_lang(chosen)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
     except AuditError as e:
-        print(f"audit: error: {e}", file=sys.stderr)
+        print(tr(f"audit：错误：{e}", f"audit: error: {e}"), file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
-        print("audit: interrupted", file=sys.stderr)
+        print(tr("audit：已中断", "audit: interrupted"), file=sys.stderr)
         return 130
+    finally:
+        if chosen is not None:
+            i18n.set_lang(None)
 
 
 if __name__ == "__main__":

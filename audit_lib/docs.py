@@ -36,7 +36,10 @@ def _md_cell(v) -> str:
 
 
 def catalogue_markdown() -> str:
-    rows = list(catalogue_rows())
+    from .i18n import using
+
+    with using("zh"):                     # the document is Chinese whatever the terminal speaks
+        rows = list(catalogue_rows())
     cols = list(rows[0])
     out = ["# 检查目录 Check catalogue", "",
            "本文件由检查注册表自动生成（`python -m audit_lib.docs`），请勿手工修改。"

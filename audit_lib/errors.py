@@ -19,3 +19,9 @@ class VerificationError(AuditError):
     """A signature, digest or reproduction did not match."""
 
     exit_code = 3
+
+
+class KernelError(AuditError):
+    """The notebook's kernel did not start, or died (killed for memory, a port clash): worth one more try."""
+
+    exit_code = 4

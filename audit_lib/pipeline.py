@@ -14,6 +14,8 @@ from .package import load_package, quality
 from .package.load import Package
 from .package.schema import TABLE_BY_NAME
 from .params import Params, coerce
+from .i18n import tr
+from .report.labels import reason_zh
 
 
 @dataclass
@@ -46,13 +48,15 @@ def usable_tables(pkg: Package, max_share: float) -> dict[str, str]:
         msg = (f"{file}: {n:,} of {read:,} rows of {name} ({t.zh}) were quarantined ({n / read:.0%}, above the "
                f"limit of {max_share:.0%}); most common: {why}")
         if t.required:
-            fatal.append(msg)
+            fatal.append(tr(f"{file}：{name}（{t.zh}）的 {read:,} 行中有 {n:,} 行被隔离（{n / read:.0%}，超过上限 "
+                            f"{max_share:.0%}）；最常见的原因：{reason_zh(why)}", msg))
         else:
             unusable[name] = msg
     if fatal:
-        raise PackageError("the audit cannot rest on this data, which was mostly not read:\n  " + "\n  ".join(fatal)
+        raise PackageError(tr("这些数据大部分没有读入，审计不能以此为依据：\n  " + "\n  ".join(fatal) + "\n请对数据包运行 `audit validate` 查看每一条隔离的行；修正导出文件，或在确认损失原因后调高参数文件中的 max_quarantined_share。",
+                              "the audit cannot rest on this data, which was mostly not read:\n  " + "\n  ".join(fatal)
                            + "\nRun `audit validate` on the package to see every quarantined row; fix the export, "
-                             "or raise max_quarantined_share in the params file if the loss is understood.")
+                             "or raise max_quarantined_share in the params file if the loss is understood."))
     return unusable
 
 
@@ -75,24 +79,60 @@ def check_package(directory: str | Path, params=None):
     return a.package, a.outcomes, a.findings
 
 
-def check_region(directories: list, params=None):
-    """Several districts' packages: the cross-district checks over all of them."""
+def check_region(directories: list, params=None, staging: str | Path | None = None):
+    """Several districts' packages: the cross-district checks over all of them. Each package is read once,
+    validated, and staged as Parquet (in ``staging``, or a temporary folder), then let go: memory holds one
+    district at a time, and the checks run in DuckDB over the staged files, spilling to disk when they must."""
+    import gc
+    import tempfile
+
+    from .checks.staged import stage
+
     params = coerce(params)
-    pkgs = [load_package(d) for d in directories]
+    with tempfile.TemporaryDirectory(prefix="audit-region-", dir=staging) as tmp:
+        pkgs, staged, unusable, quarantines = [], [], {}, []
+        seen: dict[str, str] = {}
+        for d in directories:
+            p = load_package(d)
+            if p.district_code in seen:
+                raise ParamsError(tr(f"同一区县给出了两次：{p.district_code}（{seen[p.district_code]} 与 {d}）",
+                                     f"the same district is given twice: {p.district_code} ({seen[p.district_code]} "
+                                     f"and {d})"))
+            seen[p.district_code] = str(d)
+            unusable.update({t: f"{p.district_code}: {m}"
+                             for t, m in usable_tables(p, params.max_quarantined_share).items()})
+            staged.append(stage(p, Path(tmp)))
+            quarantines.append(p.quarantine.assign(file=p.district_code + "/" + p.quarantine["file"]))
+            pkgs.append(_Summary(p.district_code, p.district_name, p.year, p.root, list(p.files)))
+            del p
+            gc.collect()
+        return _region_outcomes(pkgs, staged, unusable, quarantines, params)
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """What is kept of a package once it is staged: who it is and what was read."""
+    district_code: str
+    district_name: str
+    year: int
+    root: Path
+    files: list
+
+
+def _region_outcomes(pkgs, staged, unusable, quarantines, params):
     years = {p.year for p in pkgs}
     if len(years) != 1:
-        raise ParamsError(f"the packages cover different years: {sorted(years)}")
+        raise ParamsError(tr(f"这些数据包分属不同年度：{sorted(years)}",
+                             f"the packages cover different years: {sorted(years)}"))
     codes = [p.district_code for p in pkgs]
     if len(set(codes)) != len(codes):
-        raise ParamsError(f"the same district is given twice: {', '.join(sorted(c for c in set(codes) if codes.count(c) > 1))}")
+        raise ParamsError(tr(f"同一区县给出了两次：{', '.join(sorted(c for c in set(codes) if codes.count(c) > 1))}",
+                             f"the same district is given twice: {', '.join(sorted(c for c in set(codes) if codes.count(c) > 1))}"))
     if params.year is not None and params.year not in years:
-        raise ParamsError(f"{params.path or 'parameters'}: year {params.year} differs from the packages' {years.pop()}")
-    unusable = {}
-    for p in pkgs:
-        unusable.update({t: f"{p.district_code}: {m}" for t, m in usable_tables(p, params.max_quarantined_share).items()})
-    ctxs = [Context.from_package(p) for p in pkgs]
-    outcomes = run_checks(ctxs, params.overrides, list(params.checks) if params.checks else None, unusable=unusable)
-    q = quality.combine([p.quarantine.assign(file=p.district_code + "/" + p.quarantine["file"]) for p in pkgs])
+        raise ParamsError(tr(f"{params.path or '参数'}：年度 {params.year} 与数据包的 {years.pop()} 不一致",
+                             f"{params.path or 'parameters'}: year {params.year} differs from the packages' {years.pop()}"))
+    outcomes = run_checks(staged, params.overrides, list(params.checks) if params.checks else None, unusable=unusable)
+    q = quality.combine(quarantines)
     meta = {"district_code": ",".join(codes), "district_name": "、".join(p.district_name for p in pkgs),
             "year": years.pop()}
     return pkgs, outcomes, findings_doc(meta, outcomes, q, params.overrides)

@@ -14,6 +14,7 @@ from .errors import AuditError
 from .package.load import sha256_file
 from .params import Params
 from .provenance import attest, dsse, keys
+from .i18n import tr
 
 NOTEBOOK = PROJECT_ROOT / "notebooks" / "district_audit.ipynb"
 
@@ -23,16 +24,20 @@ def resolve(target: str, params_path: str | None) -> tuple[Path, Params]:
     t = Path(target)
     if t.is_file() and t.suffix.lower() in (".yaml", ".yml"):
         if params_path:
-            raise AuditError(f"{t} is a params file already; --params {params_path} would be ignored")
+            raise AuditError(tr(f"{t} 已经是参数文件；--params {params_path} 会被忽略",
+                                f"{t} is a params file already; --params {params_path} would be ignored"))
         params = Params.from_file(t)
         if not params.data:
-            raise AuditError(f"{t}: 'data' (the package folder) is required in a params file given to audit run")
+            raise AuditError(tr(f"{t}：交给 audit run 的参数文件必须写明 'data'（数据包文件夹）",
+                                f"{t}: 'data' (the package folder) is required in a params file given to audit run"))
         return Path(params.data), params
     if not t.is_dir():
-        raise AuditError(f"{t}: not a package folder or a params .yaml file")
+        raise AuditError(tr(f"{t}：既不是数据包文件夹，也不是参数 .yaml 文件",
+                            f"{t}: not a package folder or a params .yaml file"))
     params = Params.from_file(params_path) if params_path else Params()
     if params.data and Path(params.data).resolve() != t.resolve():
-        raise AuditError(f"{params_path}: 'data' names {params.data}, but the package given is {t}")
+        raise AuditError(tr(f"{params_path}：'data' 指向 {params.data}，但给出的数据包是 {t}",
+                            f"{params_path}: 'data' names {params.data}, but the package given is {t}"))
     return t, params
 
 
@@ -45,7 +50,7 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
     from .report import data as rdata
     from .report import render, workpaper
 
-    warn = warn or (lambda m: print(f"audit: warning: {m}", file=sys.stderr))
+    warn = warn or (lambda m: print(tr(f"audit：警告：{m}", f"audit: warning: {m}"), file=sys.stderr))
     timings = {} if timings is None else timings
     t0 = time.perf_counter()
     started = _now()
@@ -56,8 +61,9 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
 
     d = rdata.prepare(package, params)
     if sk.demo and not d.meta.get("synthetic"):
-        raise AuditError(f"the DEMO key signs only synthetic packages (made by `audit synth`); {package} is not "
-                         f"one. Make your own key with `audit keygen --signer 姓名`")
+        raise AuditError(tr(f"演示密钥只签名模拟数据包（由 `audit synth` 生成）；{package} 不是。请用 `audit keygen --signer 姓名` 生成自己的密钥",
+                            f"the DEMO key signs only synthetic packages (made by `audit synth`); {package} is not "
+                            f"one. Make your own key with `audit keygen --signer 姓名`"))
     timings["checks"] = time.perf_counter() - t0
     code, year = d.meta["district_code"], int(d.meta["year"])
     previous = archive.runs_of(root, year, code)
@@ -76,7 +82,7 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
             t = time.perf_counter()
             render.execute(NOTEBOOK, tmp / "notebook.ipynb", {
                 "district_code": code, "year": year, "package": str(package), "params_file": params.path or "",
-                "run_data": str(handoff), "run_id": run_id, "signer": sk.signer, "signer_keyid": sk.keyid,
+                                                                    "run_data": str(handoff), "run_id": run_id, "signer": sk.signer, "signer_keyid": sk.keyid,
                 "supersedes": supersedes or ""}, cwd=PROJECT_ROOT,
                 runtime_dir=root / ".tmp" / f"kernels{archive.owner_tag()}")
             timings["notebook"] = time.perf_counter() - t
@@ -107,9 +113,11 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
     if problem:
         warn(problem)
     if d.in_error:
-        warn(f"the run is incomplete: check(s) in error: {', '.join(d.in_error)} (signed and marked incomplete)")
+        warn(tr(f"本次运行不完整：以下检查出错：{', '.join(d.in_error)}（已签名并标为不完整）",
+                f"the run is incomplete: check(s) in error: {', '.join(d.in_error)} (signed and marked incomplete)"))
     for c in d.not_builtin:
-        warn(f"check {c['id']} is {c['origin']} ({c['module']}.{c['qualname']}), named so in the report and the "
-             f"signature")
+        warn(tr(f"检查 {c['id']} 为{c['origin']}（{c['module']}.{c['qualname']}），报告和签名中均如此注明",
+                f"check {c['id']} is {c['origin']} ({c['module']}.{c['qualname']}), named so in the report and the "
+                f"signature"))
     timings["total"] = time.perf_counter() - t0
     return final

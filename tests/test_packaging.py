@@ -37,7 +37,8 @@ def test_docs_are_generated_from_the_code_and_never_drift():
     assert (ROOT / "docs" / "checks.md").read_text(encoding="utf-8") == docs.catalogue_markdown()
     assert (ROOT / "docs" / "tables.md").read_text(encoding="utf-8") == docs.tables_markdown()
     text = (ROOT / "docs" / "checks.md").read_text(encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "checks"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "--lang", "zh", "checks"], capture_output=True,
+                       text=True)
     for cid in REGISTRY.ids():
         assert f"| {cid} |" in text and r.stdout.count(f"{cid} ") >= 1
     assert f"共 {len(REGISTRY.ids())} 项检查" in r.stdout

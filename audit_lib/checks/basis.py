@@ -13,7 +13,7 @@ def q(doc: str, text: str) -> str:
 
 FUNDS = q(NANKAI, "各业务主管部门要严格按照相关工作制度、工作流程，强化补贴资金的监督管理，防止截留、挤占、挪用、冒领补贴资金等问题。")
 FEEDBACK = q(TAISHAN, "合作银行不得在补贴发放业务中额外收取费用，并及时向发放平台反馈发放结果。")
-FALSE_CLAIM = q(WEIDONG, "对存在虚报冒领、贪污侵占、骗取补贴、挪用补贴资金等行为的单位和个人，依法依规严肃处理")
+FALSE_CLAIM = q(WEIDONG, "对存在虚报冒领、贪污侵占、骗取补贴、挪用补贴资金等行为的单位和个人，依法依规严肃追究责任")
 IN_FULL = q(NANKAI, "确保补贴资金准确、及时、安全、足额发放到位。")
 STANDARD = q(TAISHAN, "审核完善补贴项目名称、补贴标准、发放周期、身份证号码、通讯地址、联系方式等基础信息")
 TWO_WAY = q(TAISHAN, "定期公示补贴项目名称、政策标准和发放情况等……实现公示信息与实际到账信息的双向验证。")
@@ -40,3 +40,69 @@ AUDIT = q(WEIDONG, "区财政局、区审计局按照部门职责，结合年度
 NOTICE_FIRST = q(TIANJIN, "财政补贴资金发放程序原则上采取数据采集、公示申报、数据审核、补贴支付四个实施步骤。")
 PRIVACY = q(TIANJIN, "除个人隐私外,市级业务主管部门和各区要充分发挥门户网站、政务新媒体、政务公开栏等平台作用") + "；" + \
     q(WEIDONG, "有效保护补贴信息公开中的数据安全和个人隐私")
+
+
+# Where each document applies: its GB/T 2260 region code. A district's own city or province is the longest prefix
+# its code shares with a document's region (6 digits the district, 4 the city, 2 the province).
+REGION = {NANKAI: "120104", TIANJIN: "12", WEIDONG: "410403", TAISHAN: "370902", XIGONG: "410303"}
+
+# The same rule in the words of another place's document, where that document has it. The report quotes the
+# audited district's own city or province where the seeds hold one, and the default quotation otherwise.
+_TJ_FEEDBACK = q(TIANJIN, "业务主管部门……负责职责范围内补贴政策实施和资金管理、审核补贴发放资料,在规定时间内及时向财政部门提供补贴发放数据、反馈发放结果")
+_TJ_DELAY = q(TIANJIN, "对虚报冒领、挤占挪用、侵占截留、滞留延压惠民惠农财政补贴等问题依据有关法律、法规予以严肃处理")
+_TJ_SHARE = q(TIANJIN, "建立跨部门、跨层级信息共享机制。市有关部门和各区要依托市信息资源统一共享交换平台,定期或按工作需要共享补贴资金有关数据。")
+_TJ_ANALYTICS = q(TIANJIN, "综合运用互联网、大数据等信息化管理手段,优化财政补贴资金申请、发放、监管、公开等工作,及时、足额、高效发放财政补贴")
+_TJ_CARD = q(TIANJIN, "2023年12月底前,我市所有直接到人到户的惠民惠农财政补贴资金原则上通过社保卡“一卡通”发放,做到“应统尽统”")
+_HN_LIST = q(XIGONG, "实现一张清单管制度,所有惠民惠农财政补贴政策和项目汇总到一个清单上,并在政府网站公开向社会公布")
+LOCAL: dict[str, dict[str, str]] = {
+    FEEDBACK: {"12": _TJ_FEEDBACK},
+    FALSE_CLAIM: {"12": _TJ_DELAY},
+    STANDARD: {"12": q(TIANJIN, "完善或制定本部门“一卡通”管理改革工作流程方案,明确补贴发放对象、标准,规范补贴发放程序、时限")},
+    TWO_WAY: {"12": q(TIANJIN, "督促指导各有关部门做好补贴政策和资金发放等信息公开工作,确保公开信息的全面性、准确性、时效性")},
+    REISSUE: {"12": q(NANKAI, "对发放失败的要配合相关部门查找原因，及时处理后再次进行发放。")},
+    COVERAGE: {"12": _TJ_CARD},
+    OWN_CARD: {"12": _TJ_CARD},
+    NO_PROXY: {"12": q(TIANJIN, "对工作中未严格执行实名制,存在违规代办、冒领补贴等风险的金融机构,组织开展排查、检查并严肃问责")},
+    IDENTITY: {"12": q(NANKAI, "确定享受补贴人员具体情况，包括姓名、身份证号码、手机号码、户籍地等基本信息")},
+    BIG_DATA: {"12": _TJ_ANALYTICS},
+    CROSS: {"12": _TJ_SHARE},
+    ANALYTICS: {"12": _TJ_ANALYTICS},
+    AUDIT: {"12": q(TIANJIN, "各级审计部门依法依规对补贴资金进行审计监督。")},
+    PRIVACY: {"12": q(TIANJIN, "除个人隐私外,市级业务主管部门和各区要充分发挥门户网站、政务新媒体、政务公开栏等平台作用"),
+              "41": q(WEIDONG, "有效保护补贴信息公开中的数据安全和个人隐私")},
+    FUNDS: {"41": FALSE_CLAIM},
+    IN_FULL: {"41": FALSE_CLAIM},
+    LIST: {"41": _HN_LIST},
+    DELAY: {"41": FAVOURS},
+}
+
+
+def for_district(basis: str, district_code: str | None) -> str:
+    """The quotation of ``basis`` from the district's own city or province where the seeds hold one, else ``basis``.
+
+    A quotation whose document is of the district's own place is kept as it is; a check's basis joining several
+    quotations ("；") is localised part by part and duplicates are dropped."""
+    code = str(district_code or "")
+    if not code:
+        return basis
+    parts = [p for p in basis.split("；") if p] if basis not in LOCAL else [basis]
+    out: list[str] = []
+    for part in parts:
+        doc = next((d for d in REGION if part.startswith(d + "：")), None)
+        if doc is not None and code.startswith(REGION[doc][:2]):
+            chosen = part                                    # already a document of the district's province
+        else:
+            alts = LOCAL.get(part, {})
+            best = max((p for p in alts if code.startswith(p)), key=len, default=None)
+            chosen = alts[best] if best is not None else part
+        if chosen not in out:
+            out.append(chosen)
+    return "；".join(out)
+
+
+def holding_target_source(district_code: str | None) -> str:
+    """Where the 95 % card-holding target comes from for this district: only 泰山区's plan sets one."""
+    code = str(district_code or "")
+    if code.startswith(REGION[TAISHAN][:2]):
+        return "泰山区方案“居民社保卡持卡率达到95%以上”"
+    return "本地文件未规定持卡率目标，沿用泰山区方案“居民社保卡持卡率达到95%以上”"

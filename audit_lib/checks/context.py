@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..package.load import Package
+from ..i18n import tr
 
 def isin(s: pd.Series, values) -> pd.Series:
     """Series.isin for text, done in Arrow: pandas' own isin on Arrow strings walks the values in Python."""
@@ -335,7 +336,9 @@ class CheckView:
         return _fresh(getattr(self._ctx, name))
 
     def __setattr__(self, name, value):
-        raise AttributeError(f"a check cannot change the tables it is given (tried to set {name!r})")
+        raise AttributeError(tr(f"检查不能改动交给它的数据表（试图设置 {name!r}）",
+                                f"a check cannot change the tables it is given (tried to set {name!r})"))
 
     def __delattr__(self, name):
-        raise AttributeError(f"a check cannot change the tables it is given (tried to delete {name!r})")
+        raise AttributeError(tr(f"检查不能改动交给它的数据表（试图删除 {name!r}）",
+                                f"a check cannot change the tables it is given (tried to delete {name!r})"))

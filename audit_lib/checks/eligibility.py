@@ -7,6 +7,8 @@ import pandas as pd
 from ..package.identity import age_on, validate
 from . import basis as B
 from .context import Context, isin, lookup
+from .staged import StagedDistrict, ok_payments
+from .staged import connect as staged_connect
 from .registry import Result, check, keyed as _keyed
 
 
@@ -115,18 +117,26 @@ def el06(t: Context):
        basis=B.CROSS, multi=True,
        description="The same person paid for the same item and period by two districts (province runs: "
                    "audit check on several package folders).")
-def el07(contexts: list[Context]):
-    parts = [c.ok[["person_id", "item_code", "period", "amount"]].assign(district=c.district_code)
-             for c in contexts]
-    x = pd.concat(parts, ignore_index=True)
-    keys = ["person_id", "item_code", "period"]
-    g = x.groupby(keys, as_index=False).agg(n=("district", "nunique"), amount_fen=("amount", "sum"))
-    out = g[g["n"] >= 2].copy()
-    if out.empty:
-        return Result(out.assign(key=pd.Series(dtype=str)), metrics={"districts": sorted(c.district_code
-                                                                                          for c in contexts)})
-    names = x.merge(out[keys], on=keys).groupby(keys)["district"].agg(lambda s: ",".join(sorted(set(s))))
-    out = out.join(names.rename("districts"), on=keys)
+def el07(contexts: list):
+    # In DuckDB over every district's successful lines, staged as Parquet for a city or a province (out of core,
+    # spilling to disk beyond its memory limit) or registered from memory for a few districts.
+    spill = next((x.ok_path.parent / "spill" for x in contexts if isinstance(x, StagedDistrict)), None)
+    con = staged_connect(spill)
+    try:
+        view = ok_payments(con, contexts)
+        out = con.execute(f"""
+            SELECT person_id, item_code, period, count(DISTINCT district)::BIGINT AS n,
+                   sum(amount)::BIGINT AS amount_fen,
+                   string_agg(DISTINCT district, ',' ORDER BY district) AS districts
+            FROM {view} GROUP BY person_id, item_code, period
+            HAVING count(DISTINCT district) >= 2
+            ORDER BY person_id, item_code, period""").df()
+    finally:
+        con.close()
+    out["amount_fen"] = out["amount_fen"].astype("int64")
+    out["n"] = out["n"].astype("int64")
+    for c in ("person_id", "item_code", "period", "districts"):
+        out[c] = out[c].astype("str")
     out["key"] = out["person_id"] + "|" + out["item_code"] + "|" + out["period"]
     return Result(out, metrics={"districts": sorted(c.district_code for c in contexts)})
 

@@ -11,6 +11,7 @@ from ..package.schema import TABLE_BY_NAME
 from . import REGISTRY
 from .context import Context
 from .registry import Check, Registry, Result, fingerprint
+from ..i18n import tr
 
 STATUSES = (None, "info", "skipped")
 
@@ -62,30 +63,38 @@ def _normalise(c: Check, out) -> Result:
     """A check's return value as a Result, or ValueError: anything but a well-formed result is that check's
     error, never a silent "clear" (a check that forgot to return gives None)."""
     if out is None:
-        raise ValueError("the check returned nothing (None): return a DataFrame of flagged records with a 'key' "
-                         "column (empty when nothing is flagged), or a Result")
+        raise ValueError(tr("检查没有返回任何内容（None）：请返回含 'key' 列的疑点记录 DataFrame（没有疑点时为空表），或一个 Result",
+                            "the check returned nothing (None): return a DataFrame of flagged records with a 'key' "
+                            "column (empty when nothing is flagged), or a Result"))
     if not isinstance(out, (Result, pd.DataFrame)):
-        raise ValueError(f"the check returned a {type(out).__name__}, not a DataFrame or a Result")
+        raise ValueError(tr(f"检查返回的是 {type(out).__name__}，不是 DataFrame 或 Result",
+                            f"the check returned a {type(out).__name__}, not a DataFrame or a Result"))
     res = out if isinstance(out, Result) else Result(records=out)
     if res.status not in STATUSES:
-        raise ValueError(f"the check returned status {res.status!r} (allowed: info, skipped, or none)")
+        raise ValueError(tr(f"检查返回的状态为 {res.status!r}（允许：info、skipped 或不给）",
+                            f"the check returned status {res.status!r} (allowed: info, skipped, or none)"))
     if res.records is None:
         if res.status is None:
-            raise ValueError("the check returned a Result without records: give an empty DataFrame when nothing "
-                             "is flagged")
+            raise ValueError(tr("检查返回的 Result 没有记录：没有疑点时请给出空的 DataFrame",
+                                "the check returned a Result without records: give an empty DataFrame when nothing "
+                                "is flagged"))
         return res
     if not isinstance(res.records, pd.DataFrame):
-        raise ValueError(f"the check's records are a {type(res.records).__name__}, not a DataFrame")
+        raise ValueError(tr(f"检查返回的记录是 {type(res.records).__name__}，不是 DataFrame",
+                            f"the check's records are a {type(res.records).__name__}, not a DataFrame"))
     if "key" not in res.records:
-        raise ValueError(f"check {c.id} returned records without a 'key' column")
+        raise ValueError(tr(f"检查 {c.id} 返回的记录没有 'key' 列",
+                            f"check {c.id} returned records without a 'key' column"))
     if not isinstance(res.metrics, dict):
-        raise ValueError("the check's metrics are not a mapping")
+        raise ValueError(tr("检查返回的 metrics 不是映射",
+                            "the check's metrics are not a mapping"))
     if "amount_fen" in res.records:
         a = res.records["amount_fen"]
         if a.dtype == object and a.map(lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool))).all():
             res.records = res.records.assign(amount_fen=pd.array(a.tolist(), dtype="Int64"))   # built row by row
         elif pd.api.types.is_bool_dtype(a) or not pd.api.types.is_integer_dtype(a):
-            raise ValueError(f"the check's amount_fen column is {a.dtype}, not integer fen (money is never a float)")
+            raise ValueError(tr(f"检查的 amount_fen 列是 {a.dtype}，不是整数（分）：金额从不用浮点数",
+                                f"the check's amount_fen column is {a.dtype}, not integer fen (money is never a float)"))
     res.records = res.records.reset_index(drop=True)
     return res
 
@@ -134,7 +143,8 @@ def select_checks(registry: Registry, select: list[str] | None, multi: bool) -> 
     if select:
         unknown = [s for s in select if s not in ids]
         if unknown:
-            raise ParamsError(f"unknown check id(s): {', '.join(unknown)}")
+            raise ParamsError(tr(f"未知的检查编号：{', '.join(unknown)}",
+                                 f"unknown check id(s): {', '.join(unknown)}"))
         ids = [i for i in ids if i in set(select)]
     checks = [registry.get(i) for i in ids]
     return [c for c in checks if c.multi] if multi else checks
@@ -148,7 +158,8 @@ def run_checks(ctx: Context | list[Context], parameters: dict | None = None, sel
     multi = isinstance(ctx, list) and len(ctx) > 1
     for cid in parameters:
         if cid not in registry:
-            raise ParamsError(f"parameters given for unknown check {cid}")
+            raise ParamsError(tr(f"给出了未知检查 {cid} 的参数",
+                                 f"parameters given for unknown check {cid}"))
     checks = select_checks(registry, select, multi)
     params = {c.id: effective_params(c, parameters.get(c.id)) for c in checks}     # all validated before any runs
     return [run_one(c, ctx if multi else (ctx[0] if isinstance(ctx, list) else ctx), params[c.id], unusable,

@@ -21,6 +21,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from ..errors import ParamsError
+from ..i18n import tr
 
 FAMILIES = ("reconciliation", "compliance", "eligibility", "statistics")
 SEVERITIES = ("high", "medium", "low", "info")
@@ -46,19 +47,22 @@ class Param:
             object.__setattr__(self, "kind", kind)
 
     def range_text(self) -> str:
+        """The allowed values in words, in the language in force."""
         if self.kind == "str" and self.choices:
-            return "one of " + ", ".join(map(str, self.choices))
+            return tr("以下之一：" + "、".join(map(str, self.choices)), "one of " + ", ".join(map(str, self.choices)))
         if self.kind == "bool":
-            return "true or false"
-        what = {"int": "a whole number", "float": "a number", "mapping": "a mapping of year to a number",
-                "str": "text", "date": "a date written YYYY-MM-DD"}[self.kind]
+            return tr("true 或 false", "true or false")
+        what = {"int": tr("整数", "a whole number"), "float": tr("数", "a number"),
+                "mapping": tr("“年度: 数值”的映射", "a mapping of year to a number"),
+                "str": tr("文本", "text"), "date": tr("日期（写作 YYYY-MM-DD）", "a date written YYYY-MM-DD")}[self.kind]
+
         def num(v):
             return f"{int(v):,}" if float(v).is_integer() else f"{v:g}"
 
         if self.min is not None and self.max is not None:
-            return f"{what} from {num(self.min)} to {num(self.max)}"
+            return tr(f"{num(self.min)} 至 {num(self.max)} 之间的{what}", f"{what} from {num(self.min)} to {num(self.max)}")
         if self.min is not None:
-            return f"{what} of at least {num(self.min)}"
+            return tr(f"不小于 {num(self.min)} 的{what}", f"{what} of at least {num(self.min)}")
         return what
 
     def _number(self, value, whole: bool):
@@ -146,19 +150,22 @@ class Check:
         if overrides is None:
             return out
         if not isinstance(overrides, dict):
-            raise ParamsError(f"{where}check {self.id}: parameters must be a mapping of name to value")
+            raise ParamsError(tr(f"{where}检查 {self.id}：parameters 应为“参数名: 值”的映射",
+                                 f"{where}check {self.id}: parameters must be a mapping of name to value"))
         for name, value in overrides.items():
             spec = self.specs.get(name)
             if spec is None:
                 near = difflib.get_close_matches(str(name), list(self.specs), n=1)
-                hint = f"; did you mean '{near[0]}'?" if near else ""
-                raise ParamsError(f"{where}check {self.id} has no parameter '{name}' (it has: "
-                                  f"{', '.join(self.specs) or 'none'}){hint}")
+                hint = tr(f"；是否应为 '{near[0]}'？", f"; did you mean '{near[0]}'?") if near else ""
+                raise ParamsError(tr(f"{where}检查 {self.id} 没有参数 '{name}'（它的参数：{', '.join(self.specs) or '无'}）{hint}",
+                                     f"{where}check {self.id} has no parameter '{name}' (it has: "
+                                     f"{', '.join(self.specs) or 'none'}){hint}"))
             try:
                 out[name] = spec.coerce(value)
             except ValueError:
-                raise ParamsError(f"{where}check {self.id}: parameter '{name}' must be {spec.range_text()}, "
-                                  f"got {value!r}") from None
+                raise ParamsError(tr(f"{where}检查 {self.id}：参数 '{name}' 应为{spec.range_text()}，实为 {value!r}",
+                                     f"{where}check {self.id}: parameter '{name}' must be {spec.range_text()}, "
+                                     f"got {value!r}")) from None
         return out
 
 

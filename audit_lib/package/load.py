@@ -24,6 +24,7 @@ from .. import yamlsafe
 from ..errors import PackageError
 from . import quality, values
 from .schema import ENUMS, FILE_EXTENSIONS, TABLES, Table
+from ..i18n import tr
 
 HEADER_SCAN_ROWS = 30
 # Free text is trimmed but not folded with NFKC (names have no full-width forms worth folding, and folding
@@ -115,7 +116,8 @@ def read_meta(root: Path) -> tuple[dict, bytes]:
     """package.yaml's fields, checked, and the bytes they were read from."""
     path = root / "package.yaml"
     if not path.exists():
-        raise PackageError(f"{root}: package.yaml is missing (district_code, district_name, year are required)")
+        raise PackageError(tr(f"{root}：缺少 package.yaml（必须写明 district_code、district_name、year）",
+                              f"{root}: package.yaml is missing (district_code, district_name, year are required)"))
     _refuse_special(root, path)
     try:
         if path.stat().st_size > yamlsafe.MAX_BYTES:
@@ -123,20 +125,25 @@ def read_meta(root: Path) -> tuple[dict, bytes]:
         data = path.read_bytes()
         meta = yamlsafe.loads(data) or {}
     except (OSError, yamlsafe.YamlProblem) as e:
-        raise PackageError(f"{path}: {e}") from None
+        raise PackageError(tr(f"{path}：{e}",
+                              f"{path}: {e}")) from None
     if not isinstance(meta, dict):
-        raise PackageError(f"{path}: expected a mapping of fields")
+        raise PackageError(tr(f"{path}：应为“字段: 值”的映射",
+                              f"{path}: expected a mapping of fields"))
     for key in ("district_code", "year"):
         if meta.get(key) in (None, ""):
-            raise PackageError(f"{path}: field '{key}' is required")
+            raise PackageError(tr(f"{path}：必须有字段 '{key}'",
+                                  f"{path}: field '{key}' is required"))
     code = str(meta["district_code"]).strip()
     if not (len(code) == 6 and code.isdigit()):
-        raise PackageError(f"{path}: district_code must be a 6-digit GB/T 2260 code, got '{code}'")
+        raise PackageError(tr(f"{path}：district_code 应为 6 位 GB/T 2260 区划代码，实为 '{code}'",
+                              f"{path}: district_code must be a 6-digit GB/T 2260 code, got '{code}'"))
     meta["district_code"] = code
     try:
         meta["year"] = int(meta["year"])
     except (TypeError, ValueError):
-        raise PackageError(f"{path}: year must be a whole number, got '{meta['year']}'") from None
+        raise PackageError(tr(f"{path}：year 应为整数，实为 '{meta['year']}'",
+                              f"{path}: year must be a whole number, got '{meta['year']}'")) from None
     meta.setdefault("district_name", "")
     meta["district_name"] = str(meta["district_name"])
     meta["synthetic"] = meta.get("synthetic") is True
@@ -151,19 +158,24 @@ def _check_mappings(meta: dict, path: Path) -> None:
 
     tables, columns = meta.get("tables") or {}, meta.get("columns") or {}
     if not isinstance(tables, dict) or not isinstance(columns, dict):
-        raise PackageError(f"{path}: 'tables' and 'columns' must be mappings by table name")
+        raise PackageError(tr(f"{path}：'tables' 和 'columns' 应为按表名的映射",
+                              f"{path}: 'tables' and 'columns' must be mappings by table name"))
     for t, f in tables.items():
         if t not in TABLE_BY_NAME:
-            raise PackageError(f"{path}: 'tables' names an unknown table '{t}'")
+            raise PackageError(tr(f"{path}：'tables' 中有未知的数据表 '{t}'",
+                                  f"{path}: 'tables' names an unknown table '{t}'"))
         if not isinstance(f, str) or "/" in f or "\\" in f or f.startswith("."):
-            raise PackageError(f"{path}: 'tables': {t} must be a file name in the package folder, got {f!r}")
+            raise PackageError(tr(f"{path}：'tables'：{t} 应为数据包文件夹中的文件名，实为 {f!r}",
+                                  f"{path}: 'tables': {t} must be a file name in the package folder, got {f!r}"))
     for t, m in columns.items():
         if t not in TABLE_BY_NAME or not isinstance(m, dict):
-            raise PackageError(f"{path}: 'columns' must map a table name to {{header: column}}, got {t!r}")
+            raise PackageError(tr(f"{path}：'columns' 应把表名映射为 {{表头: 列名}}，实为 {t!r}",
+                                  f"{path}: 'columns' must map a table name to {{header: column}}, got {t!r}"))
         names = {c.name for c in TABLE_BY_NAME[t].columns}
         for h, c in m.items():
             if c not in names:
-                raise PackageError(f"{path}: 'columns': {t} has no column '{c}' (for header '{h}')")
+                raise PackageError(tr(f"{path}：'columns'：{t} 没有 '{c}' 列（表头 '{h}'）",
+                                      f"{path}: 'columns': {t} has no column '{c}' (for header '{h}')"))
 
 
 def _refuse_special(root: Path, path: Path) -> None:
@@ -176,14 +188,17 @@ def _refuse_special(root: Path, path: Path) -> None:
         real = Path(os.path.realpath(path))
         mode = os.stat(path).st_mode
     except OSError as e:
-        raise PackageError(f"{path.name}: cannot be read ({e.strerror or e})") from None
+        raise PackageError(tr(f"{path.name}：无法读取（{e.strerror or e}）",
+                              f"{path.name}: cannot be read ({e.strerror or e})")) from None
     if path.is_symlink() and not real.is_relative_to(Path(os.path.realpath(root))):
-        raise PackageError(f"{path.name}: a link to {real}, outside the package folder; copy the file into the "
-                           f"package instead")
+        raise PackageError(tr(f"{path.name}：是指向数据包文件夹之外 {real} 的链接；请把文件复制到数据包中",
+                              f"{path.name}: a link to {real}, outside the package folder; copy the file into the "
+                              f"package instead"))
     if not stat.S_ISREG(mode):
-        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else \
-            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a plain file"
-        raise PackageError(f"{path.name}: is {kind}, not a data file")
+        kind = tr("文件夹", "a folder") if stat.S_ISDIR(mode) else tr("管道", "a FIFO") if stat.S_ISFIFO(mode) else \
+            tr("设备", "a device") if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else tr("非普通文件", "not a plain file")
+        raise PackageError(tr(f"{path.name}：是{kind}，不是数据文件",
+                              f"{path.name}: is {kind}, not a data file"))
 
 
 def find_table_file(root: Path, table: Table, meta: dict | None = None) -> Path | None:
@@ -191,7 +206,8 @@ def find_table_file(root: Path, table: Table, meta: dict | None = None) -> Path 
     if named:
         path = root / named
         if not path.exists() and not path.is_symlink():
-            raise PackageError(f"{root}: package.yaml names {named} for {table.name} ({table.zh}), which is missing")
+            raise PackageError(tr(f"{root}：package.yaml 为 {table.name}（{table.zh}）指定的文件 {named} 不存在",
+                                  f"{root}: package.yaml names {named} for {table.name} ({table.zh}), which is missing"))
         _refuse_special(root, path)
         return path
     mapped = {str(f) for f in ((meta or {}).get("tables") or {}).values()}
@@ -202,8 +218,9 @@ def find_table_file(root: Path, table: Table, meta: dict | None = None) -> Path 
             _refuse_special(root, p)
             found.append(p)
     if len(found) > 1:
-        raise PackageError(f"{root}: table {table.name} ({table.zh}) is given by more than one file: "
-                           + ", ".join(p.name for p in found))
+        raise PackageError(tr(f"{root}：数据表 {table.name}（{table.zh}）由多个文件给出：" + "、".join(p.name for p in found),
+        f"{root}: table {table.name} ({table.zh}) is given by more than one file: "
+        + ", ".join(p.name for p in found)))
     return found[0] if found else None
 
 
@@ -249,12 +266,14 @@ def _map_columns(header: list, table: Table, fname: str) -> tuple[dict[int, str]
                 ignored.append(str(h))
             continue
         if key in mapping.values():
-            raise PackageError(f"{fname}: column {key} appears twice in the header")
+            raise PackageError(tr(f"{fname}：表头中 {key} 列出现了两次",
+                                  f"{fname}: column {key} appears twice in the header"))
         mapping[i] = key
     missing = [c for c in table.columns if c.required and c.name not in mapping.values()]
     if missing:
         names = ", ".join(f"{c.name} ({c.zh})" for c in missing)
-        raise PackageError(f"{fname}: required column missing: {names}")
+        raise PackageError(tr(f"{fname}：缺少必需的列：{names}",
+                              f"{fname}: required column missing: {names}"))
     return mapping, ignored
 
 
@@ -303,14 +322,16 @@ def _read_csv(path: Path, table: Table, raw: bytes) -> Raw:
     if raw[:3] == b"\xef\xbb\xbf":
         raw = raw[3:]
     if not raw[: 1 << 16].strip() and not raw.strip():
-        raise PackageError(f"{path.name}: the file is empty")
+        raise PackageError(tr(f"{path.name}：文件为空",
+                              f"{path.name}: the file is empty"))
     raw = _newlines(raw)
     head_text, encoding = _decode_head(raw, path)
     head_rows = list(csv.reader(head_text.splitlines()[:HEADER_SCAN_ROWS]))
     h = _find_header(head_rows, table)
     if h is None:
-        raise PackageError(f"{path.name}: no header row with the columns of {table.name} ({table.zh}) "
-                           f"in its first {HEADER_SCAN_ROWS} rows")
+        raise PackageError(tr(f"{path.name}：前 {HEADER_SCAN_ROWS} 行中没有含 {table.name}（{table.zh}）各列的表头行",
+                              f"{path.name}: no header row with the columns of {table.name} ({table.zh}) "
+                              f"in its first {HEADER_SCAN_ROWS} rows"))
     header = head_rows[h]
     mapping, ignored = _map_columns(header, table, path.name)
     if encoding == "utf-8":
@@ -327,11 +348,13 @@ def _read_csv(path: Path, table: Table, raw: bytes) -> Raw:
     # Not wholly one encoding: choose one for the file, quarantine the rows that are not in it.
     encoding, data, bad_lines = _one_encoding(raw)
     if any(n <= h + 1 for n in bad_lines):
-        raise PackageError(f"{path.name}: the header row is not readable as {encoding} text")
+        raise PackageError(tr(f"{path.name}：表头行不能按 {encoding} 编码读取",
+                              f"{path.name}: the header row is not readable as {encoding} text"))
     try:
         out = _parse_csv(path, table, data, h, len(header), mapping, ignored)
     except _NotUtf8:
-        raise PackageError(f"{path.name}: not readable as UTF-8, GBK or GB18030 text") from None
+        raise PackageError(tr(f"{path.name}：不能按 UTF-8、GBK 或 GB18030 编码读取",
+                              f"{path.name}: not readable as UTF-8, GBK or GB18030 text")) from None
     out.rejected.append(quality.entries(
         table.name, path.name, bad_lines, "*", [""] * len(bad_lines),
         [f"row not readable as {encoding.upper()}, the encoding of the rest of the file"] * len(bad_lines)))
@@ -363,7 +386,8 @@ def _parse_csv(path: Path, table: Table, data: bytes, h: int, ncol: int, mapping
     except pa.ArrowInvalid as e:
         if "utf8" in str(e).lower():
             raise _NotUtf8() from None
-        raise PackageError(f"{path.name}: not readable as CSV ({e})") from None
+        raise PackageError(tr(f"{path.name}：不能按 CSV 读取（{e}）",
+                              f"{path.name}: not readable as CSV ({e})")) from None
     # Row numbers follow physical lines only when no record spans two lines: check by counting.
     # Arrow does not say which line a ragged row was on, so any ragged row sends the file to the slow path.
     # A record over two lines and a blank line (which Arrow skips) each make one row fewer than lines, so
@@ -429,14 +453,16 @@ def _check_zip(path: Path, raw: bytes) -> None:
     try:
         infos = zipfile.ZipFile(io.BytesIO(raw)).infolist()
     except (zipfile.BadZipFile, ValueError) as e:
-        raise PackageError(f"{path.name}: not a readable Excel workbook ({e})") from None
+        raise PackageError(tr(f"{path.name}：不是可读取的 Excel 工作簿（{e}）",
+                              f"{path.name}: not a readable Excel workbook ({e})")) from None
     total = sum(i.file_size for i in infos)
     worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
     if total > XLSX_MAX_UNPACKED or (worst is not None and worst.file_size > 64 << 20
                                      and worst.file_size > XLSX_MAX_RATIO * max(worst.compress_size, 1)):
-        raise PackageError(f"{path.name}: the workbook would unpack to {total:,} bytes (its part {worst.filename} "
-                           f"alone to {worst.file_size:,} from {worst.compress_size:,}); refused as a possible zip "
-                           f"bomb. Save it again from Excel, or export the table as CSV")
+        raise PackageError(tr(f"{path.name}：该工作簿解压后将达 {total:,} 字节（仅其中 {worst.filename} 就从 {worst.compress_size:,} 解压到 {worst.file_size:,}），疑为压缩炸弹，拒绝读取。请用 Excel 重新保存，或把该表导出为 CSV",
+                              f"{path.name}: the workbook would unpack to {total:,} bytes (its part {worst.filename} "
+                              f"alone to {worst.file_size:,} from {worst.compress_size:,}); refused as a possible zip "
+                              f"bomb. Save it again from Excel, or export the table as CSV"))
 
 
 def _xlsx_column(values: tuple, fname: str, label: str, rows: np.ndarray, is_id: bool,
@@ -478,19 +504,23 @@ def _read_xlsx(path: Path, table: Table, raw: bytes) -> Raw:
         wanted = {_norm_header(table.name), _norm_header(table.zh)}
         name = next((n for n in visible if _norm_header(n) in wanted), visible[0] if visible else None)
         if name is None:
-            raise PackageError(f"{path.name}: every sheet of the workbook is hidden")
+            raise PackageError(tr(f"{path.name}：工作簿的所有工作表都是隐藏的",
+                                  f"{path.name}: every sheet of the workbook is hidden"))
         grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except PackageError:
         raise
     except Exception as e:  # a damaged workbook raises many kinds
-        raise PackageError(f"{path.name}: not a readable Excel workbook ({type(e).__name__}: {e})") from None
+        raise PackageError(tr(f"{path.name}：不是可读取的 Excel 工作簿（{type(e).__name__}: {e}）",
+                              f"{path.name}: not a readable Excel workbook ({type(e).__name__}: {e})")) from None
     head = grid[:HEADER_SCAN_ROWS]
     h = _find_header(head, table)
     if h is None:
         if not any(any(c not in (None, "") for c in r) for r in head):
-            raise PackageError(f"{path.name}: the file is empty")
-        raise PackageError(f"{path.name}: no header row with the columns of {table.name} ({table.zh}) "
-                           f"in its first {HEADER_SCAN_ROWS} rows of sheet '{name}'")
+            raise PackageError(tr(f"{path.name}：文件为空",
+                                  f"{path.name}: the file is empty"))
+        raise PackageError(tr(f"{path.name}：工作表“{name}”的前 {HEADER_SCAN_ROWS} 行中没有含 {table.name}（{table.zh}）各列的表头行",
+                              f"{path.name}: no header row with the columns of {table.name} ({table.zh}) "
+                              f"in its first {HEADER_SCAN_ROWS} rows of sheet '{name}'"))
     header = list(grid[h])
     mapping, ignored = _map_columns(header, table, path.name)
     width = max(mapping) + 1
@@ -517,8 +547,9 @@ def _parquet_text(col: pa.ChunkedArray, ctype: str, enum, fname: str, label: str
     t = col.type
     if pa.types.is_nested(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t) or \
             pa.types.is_fixed_size_binary(t):
-        raise PackageError(f"{fname}: column {label} holds {t} values; only plain values (text, numbers, dates, "
-                           f"booleans) can be read")
+        raise PackageError(tr(f"{fname}：{label} 列含 {t} 类型的值；只能读取普通值（文本、数字、日期、布尔值）",
+                              f"{fname}: column {label} holds {t} values; only plain values (text, numbers, dates, "
+                              f"booleans) can be read"))
     if pa.types.is_timestamp(t):
         if t.tz is not None:
             col = pc.local_timestamp(col)
@@ -538,7 +569,8 @@ def _read_parquet(path: Path, table: Table, raw: bytes) -> Raw:
     try:
         tbl = pq.read_table(pa.BufferReader(raw))
     except Exception as e:
-        raise PackageError(f"{path.name}: not a readable Parquet file ({type(e).__name__}: {e})") from None
+        raise PackageError(tr(f"{path.name}：不是可读取的 Parquet 文件（{type(e).__name__}: {e}）",
+                              f"{path.name}: not a readable Parquet file ({type(e).__name__}: {e})")) from None
     mapping, ignored = _map_columns(tbl.column_names, table, path.name)
     cols = {}
     for i, name in mapping.items():
@@ -557,8 +589,9 @@ def _read_parquet(path: Path, table: Table, raw: bytes) -> Raw:
 def _lost_digits_error(fname: str, column: str, rows: list[tuple[int, str]]):
     shown = "; ".join(f"row {r}: {v}" for r, v in rows[:3])
     raise PackageError(
-        f"{fname}: column {column} holds identity numbers stored as numbers, which have lost digits "
-        f"that cannot be recovered ({shown}). Export the column as text and read the package again.")
+        tr(f"{fname}：{column} 列的身份证号以数字形式存储，已丢失无法恢复的位数（{shown}）。请把该列导出为文本后重新读取数据包。",
+           f"{fname}: column {column} holds identity numbers stored as numbers, which have lost digits "
+           f"that cannot be recovered ({shown}). Export the column as text and read the package again."))
 
 
 READERS = {".csv": _read_csv, ".xlsx": _read_xlsx, ".parquet": _read_parquet}
@@ -648,18 +681,21 @@ def _load_table(root: Path, table: Table, meta: dict | None = None):
     path = find_table_file(root, table, meta)
     if path is None:
         if table.required:
-            raise PackageError(f"{root}: required table {table.name} ({table.zh}) is missing: expected "
-                               f"{table.name}.csv, .xlsx or .parquet (or {table.zh}.*)")
+            raise PackageError(tr(f"{root}：缺少必需的数据表 {table.name}（{table.zh}）：应有 {table.name}.csv、.xlsx 或 .parquet（或 {table.zh}.*）",
+                                  f"{root}: required table {table.name} ({table.zh}) is missing: expected "
+                                  f"{table.name}.csv, .xlsx or .parquet (or {table.zh}.*)"))
         return None
     raw = path.read_bytes()
     if not raw:
-        raise PackageError(f"{path.name}: the file is empty")
+        raise PackageError(tr(f"{path.name}：文件为空",
+                              f"{path.name}: the file is empty"))
     # The digest of the bytes that were read, not of the file later: what is signed is what was read.
     info = InputFile(table.name, path.name, len(raw), root, hashlib.sha256(raw).hexdigest())
     parsed = READERS[path.suffix.lower()](path, table, raw)
     del raw
     if len(parsed.rows) == 0 and not parsed.rejected and table.required:
-        raise PackageError(f"{path.name}: table {table.name} ({table.zh}) has a header but no rows")
+        raise PackageError(tr(f"{path.name}：数据表 {table.name}（{table.zh}）只有表头，没有数据行",
+                              f"{path.name}: table {table.name} ({table.zh}) has a header but no rows"))
     df, q = type_table(parsed, table, path.name)
     return info, df, q, len(parsed.rows) + len(parsed.rejected), parsed.ignored
 
@@ -671,7 +707,8 @@ def load_package(root: str | Path, tables: list[str] | None = None, threads: int
 
     root = Path(root)
     if not root.is_dir():
-        raise PackageError(f"{root}: not a folder")
+        raise PackageError(tr(f"{root}：不是文件夹",
+                              f"{root}: not a folder"))
     meta, meta_bytes = read_meta(root)
     pkg = Package(root=root, meta=meta, tables={}, quarantine=quality.combine([]))
     wanted = [t for t in TABLES if tables is None or t.name in tables or t.required]

@@ -14,6 +14,7 @@ import yaml
 from ..errors import PackageError
 from .load import HEADER_SCAN_ROWS, _decode_head, _header_map, _norm_header, _refuse_special
 from .schema import FILE_EXTENSIONS, TABLES, Table
+from ..i18n import tr
 
 # Headers seen in exports that are not the contract's own names: header -> column. A header listed for several
 # columns is ambiguous and left for the auditor.
@@ -115,7 +116,8 @@ def match_file(path: Path) -> FileMatch:
 def survey(folder: str | Path) -> list[FileMatch]:
     folder = Path(folder)
     if not folder.is_dir():
-        raise PackageError(f"{folder}: not a folder")
+        raise PackageError(tr(f"{folder}：不是文件夹",
+                              f"{folder}: not a folder"))
     out = []
     for p in sorted(folder.iterdir()):
         if p.suffix.lower() in FILE_EXTENSIONS:
@@ -132,7 +134,8 @@ def init(folder: str | Path, district_code: str | None = None, district_name: st
     folder = Path(folder)
     target = folder / "package.yaml"
     if target.exists() and not force:
-        raise PackageError(f"{target} exists already; pass --force to write it again")
+        raise PackageError(tr(f"{target} 已存在；加 --force 重新写出",
+                              f"{target} exists already; pass --force to write it again"))
     matches = survey(folder)
     lines, tables, columns = [], {}, {}
     by_table: dict[str, list[FileMatch]] = {}

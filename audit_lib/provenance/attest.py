@@ -17,6 +17,7 @@ from pathlib import Path
 from .. import PROJECT_ROOT, __version__
 from ..errors import VerificationError
 from . import dsse
+from ..i18n import tr
 
 RUN_FILES = ("report.html", "notebook.ipynb", "findings.json", "workpaper.xlsx")
 SIGNATURE = "attestation.dsse.json"
@@ -72,14 +73,18 @@ def code_differences(recorded: list[dict], registry) -> list[str]:
     for rec in recorded or []:
         cid = rec.get("id")
         if cid not in registry:
-            out.append(f"check {cid} ({rec.get('origin')}, from {rec.get('module')}) is not registered here")
+            out.append(tr(f"检查 {cid}（{rec.get('origin')}，来自 {rec.get('module')}）在此未注册",
+                          f"check {cid} ({rec.get('origin')}, from {rec.get('module')}) is not registered here"))
             continue
         c = registry.get(cid)
         now = fingerprint(c)
         if now["source_sha256"] != rec.get("source_sha256"):
-            out.append(f"check {cid}'s code differs from the run's: recorded {rec.get('module')}.{rec.get('qualname')} "
-                       f"sha256 {str(rec.get('source_sha256'))[:16]}…, now {now['module']}.{now['qualname']} "
-                       f"sha256 {now['source_sha256'][:16]}… ({registry.origin(c, now)})")
+            out.append(tr(f"检查 {cid} 的代码与运行时不同：记录的为 {rec.get('module')}.{rec.get('qualname')} "
+                          f"sha256 {str(rec.get('source_sha256'))[:16]}…，现在为 {now['module']}.{now['qualname']} "
+                          f"sha256 {now['source_sha256'][:16]}…（{registry.origin(c, now)}）",
+                          f"check {cid}'s code differs from the run's: recorded {rec.get('module')}.{rec.get('qualname')} "
+                          f"sha256 {str(rec.get('source_sha256'))[:16]}…, now {now['module']}.{now['qualname']} "
+                          f"sha256 {now['source_sha256'][:16]}… ({registry.origin(c, now)})"))
     return out
 
 
@@ -88,16 +93,20 @@ def read_envelope(folder: Path) -> dict:
     p = Path(folder) / SIGNATURE
     try:
         if not p.is_file() or p.is_symlink():
-            raise VerificationError(f"{folder}: no {SIGNATURE} (not a run folder, or its signature is missing)")
+            raise VerificationError(tr(f"{folder}：没有 {SIGNATURE}（不是运行文件夹，或签名缺失）",
+                                       f"{folder}: no {SIGNATURE} (not a run folder, or its signature is missing)"))
         if p.stat().st_size > MAX_ENVELOPE:
-            raise VerificationError(f"{p}: too large to be an attestation")
+            raise VerificationError(tr(f"{p}：太大，不是签名声明",
+                                       f"{p}: too large to be an attestation"))
         env = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise VerificationError(f"{p}: not a readable attestation ({type(e).__name__})") from None
+        raise VerificationError(tr(f"{p}：不是可读的签名声明（{type(e).__name__}）",
+                                   f"{p}: not a readable attestation ({type(e).__name__})")) from None
     if not isinstance(env, dict) or not isinstance(env.get("payload"), str) \
             or not isinstance(env.get("signatures"), list) or not env["signatures"] \
             or not all(isinstance(s, dict) and isinstance(s.get("sig"), str) for s in env["signatures"]):
-        raise VerificationError(f"{p}: malformed DSSE envelope (payload and signatures expected)")
+        raise VerificationError(tr(f"{p}：DSSE 信封格式错误（应有 payload 和 signatures）",
+                                   f"{p}: malformed DSSE envelope (payload and signatures expected)"))
     return env
 
 
@@ -114,7 +123,8 @@ def statement_shape(st) -> dict:
             if k not in pred:
                 ok = False
     if not ok:
-        raise VerificationError("the signed statement does not have the shape of a run's statement")
+        raise VerificationError(tr("签名的声明不具有运行声明的结构",
+                                   "the signed statement does not have the shape of a run's statement"))
     return st
 
 
@@ -131,5 +141,6 @@ def verify_envelope(env: dict, public) -> dict:
     try:
         st = dsse.verify(env, public)
     except (ValueError, KeyError, TypeError, binascii.Error) as e:
-        raise VerificationError(f"the signature does not verify: {e}") from None
+        raise VerificationError(tr(f"签名验证失败：{e}",
+                                   f"the signature does not verify: {e}")) from None
     return statement_shape(st)

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import AuditError
+from ..i18n import tr
 
 DEMO = "DEMO"
 PASSPHRASE_ENV = "AUDIT_KEY_PASSPHRASE"
@@ -81,9 +82,11 @@ def load_public(pem: bytes) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(pem[start:] if start >= 0 else pem)
     except (ValueError, TypeError) as e:
-        raise AuditError(f"not a readable public key ({e})") from None
+        raise AuditError(tr(f"不是可读的公钥（{e}）",
+                            f"not a readable public key ({e})")) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise AuditError("not an Ed25519 public key")
+        raise AuditError(tr("不是 Ed25519 公钥",
+                            "not an Ed25519 public key"))
     return key
 
 
@@ -107,11 +110,13 @@ def _check_folder(folder: Path) -> None:
     """A trusted set that others can write to vouches for nothing."""
     st = folder.stat()
     if st.st_mode & 0o022:
-        raise AuditError(f"the trusted set {folder} is writable by group or others (mode "
-                         f"{stat.S_IMODE(st.st_mode):o}); run: chmod 700 {folder}")
+        raise AuditError(tr(f"受信任公钥集 {folder} 可被同组或其他用户写入（权限 {stat.S_IMODE(st.st_mode):o}）；请运行：chmod 700 {folder}",
+                            f"the trusted set {folder} is writable by group or others (mode "
+                            f"{stat.S_IMODE(st.st_mode):o}); run: chmod 700 {folder}"))
     for p in folder.glob("*.pem"):
         if p.stat().st_mode & 0o022:
-            raise AuditError(f"{p} in the trusted set is writable by group or others; run: chmod 644 {p}")
+            raise AuditError(tr(f"受信任公钥集中的 {p} 可被同组或其他用户写入；请运行：chmod 644 {p}",
+                                f"{p} in the trusted set is writable by group or others; run: chmod 644 {p}"))
 
 
 def trusted_keys(folder: str | Path | None = None) -> dict[str, Trusted]:
@@ -138,11 +143,13 @@ def trusted_ids(folder: str | Path | None = None) -> dict[str, Path]:
 def add_trusted(pem: bytes, signer: str, folder: Path | None = None) -> Path:
     """Add a public key to the trusted set under the name it vouches for."""
     if not signer or not str(signer).strip():
-        raise AuditError("a trusted key needs the signer's name (--signer NAME)")
+        raise AuditError(tr("受信任的公钥需要签名人姓名（--signer 姓名）",
+                            "a trusted key needs the signer's name (--signer NAME)"))
     public = load_public(pem)
     kid = key_id(public)
     if demo_key_id() == kid:
-        raise AuditError("the DEMO key is never trusted for real audits")
+        raise AuditError(tr("演示密钥永远不被信任用于正式审计",
+                            "the DEMO key is never trusted for real audits"))
     folder = folder or trusted_dir()
     _private_folder(folder)
     out = folder / f"{kid}.pem"
@@ -157,8 +164,9 @@ def remove_trusted(keyid: str, folder: Path | None = None) -> Path:
     folder = folder or trusted_dir()
     matches = [t for k, t in trusted_keys(folder).items() if k.startswith(keyid.lower())] if len(keyid) >= 8 else []
     if len(matches) != 1:
-        raise AuditError(f"no single trusted key with id {keyid!r} (give at least 8 hex characters; "
-                         f"`audit trust list` shows them)")
+        raise AuditError(tr(f"没有唯一的受信任密钥编号为 {keyid!r}（请至少给出 8 位十六进制字符；`audit trust list` 可列出）",
+                            f"no single trusted key with id {keyid!r} (give at least 8 hex characters; "
+                            f"`audit trust list` shows them)"))
     matches[0].path.unlink()
     return matches[0].path
 
@@ -182,7 +190,8 @@ def _passphrase(prompt: str, confirm: bool = False) -> bytes | None:
         return None
     p = getpass.getpass(prompt)
     if confirm and getpass.getpass("再次输入口令 / passphrase again: ") != p:
-        raise AuditError("the two passphrases differ")
+        raise AuditError(tr("两次输入的口令不一致",
+                            "the two passphrases differ"))
     return p.encode("utf-8") if p else None
 
 
@@ -192,20 +201,24 @@ def keygen(signer: str, trust: bool = True, overwrite: bool = False, passphrase:
     key to the trusted set under that name. Returns (private key path, key id)."""
     signer = " ".join(str(signer).split())
     if not signer:
-        raise AuditError("--signer needs a name")
+        raise AuditError(tr("--signer 需要姓名",
+                            "--signer needs a name"))
     if signer.upper() == DEMO and folder is None:
-        raise AuditError("the name DEMO is reserved for the demo key")
+        raise AuditError(tr("DEMO 这个名字保留给演示密钥",
+                            "the name DEMO is reserved for the demo key"))
     folder = folder or keys_dir()
     if not overwrite and any(k.signer == signer for k in personal_keys(folder)):
-        raise AuditError(f"a key for signer '{signer}' exists already (`audit trust list`); pass --force to make "
-                         f"another")
+        raise AuditError(tr(f"签名人“{signer}”已有密钥（`audit trust list`）；如需再生成一个，请加 --force",
+                            f"a key for signer '{signer}' exists already (`audit trust list`); pass --force to make "
+                            f"another"))
     _private_folder(folder)
     key = Ed25519PrivateKey.generate()
     enc = serialization.NoEncryption()
     if passphrase:
         pw = _passphrase("新密钥的口令 / passphrase for the new key: ", confirm=True)
         if not pw:
-            raise AuditError(f"a passphrase is needed: type it at the prompt or set {PASSPHRASE_ENV}")
+            raise AuditError(tr(f"需要口令：请在提示处输入，或设置 {PASSPHRASE_ENV}",
+                                f"a passphrase is needed: type it at the prompt or set {PASSPHRASE_ENV}"))
         enc = serialization.BestAvailableEncryption(pw)
     kid = key_id(key.public_key())
     path = folder / f"{kid}.pem"
@@ -247,26 +260,32 @@ def personal_keys(folder: Path | None = None) -> list[KeyFile]:
 def load_private(path: str | Path) -> Ed25519PrivateKey:
     path = Path(path)
     if not path.is_file():
-        raise AuditError(f"signing key not found: {path} (make one with `audit keygen --signer 姓名`)")
+        raise AuditError(tr(f"找不到签名密钥：{path}（用 `audit keygen --signer 姓名` 生成）",
+                            f"signing key not found: {path} (make one with `audit keygen --signer 姓名`)"))
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise AuditError(f"signing key {path} is readable by others (mode {mode:o}); run: chmod 600 {path}")
+        raise AuditError(tr(f"签名密钥 {path} 可被其他用户读取（权限 {mode:o}）；请运行：chmod 600 {path}",
+                            f"signing key {path} is readable by others (mode {mode:o}); run: chmod 600 {path}"))
     data = path.read_bytes()
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:            # encrypted
         pw = _passphrase(f"密钥口令 / passphrase for {path.name}: ")
         if pw is None:
-            raise AuditError(f"{path} is passphrase-protected: type the passphrase at the prompt or set "
-                             f"{PASSPHRASE_ENV}") from None
+            raise AuditError(tr(f"{path} 有口令保护：请在提示处输入口令，或设置 {PASSPHRASE_ENV}",
+                                f"{path} is passphrase-protected: type the passphrase at the prompt or set "
+                                f"{PASSPHRASE_ENV}")) from None
         try:
             key = serialization.load_pem_private_key(data, password=pw)
         except ValueError:
-            raise AuditError(f"{path}: wrong passphrase") from None
+            raise AuditError(tr(f"{path}：口令错误",
+                                f"{path}: wrong passphrase")) from None
     except ValueError as e:
-        raise AuditError(f"{path}: not a readable private key ({e})") from None
+        raise AuditError(tr(f"{path}：不是可读的私钥（{e}）",
+                            f"{path}: not a readable private key ({e})")) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise AuditError(f"{path}: not an Ed25519 key")
+        raise AuditError(tr(f"{path}：不是 Ed25519 密钥",
+                            f"{path}: not an Ed25519 key"))
     return key
 
 
@@ -282,14 +301,17 @@ def select_key(spec: str | None = None, trusted: str | Path | None = None) -> Pa
         hits = [k for k in mine if len(spec) >= 8 and k.keyid.startswith(spec.lower())]
         if len(hits) == 1:
             return hits[0].path
-        raise AuditError(f"--key {spec}: no key file and no single key with that id in {keys_dir()}"
-                         + _listing(mine))
+        raise AuditError(tr(f"--key {spec}：既没有这个密钥文件，{keys_dir()} 中也没有唯一编号与之相符的密钥" + _listing(mine),
+        f"--key {spec}: no key file and no single key with that id in {keys_dir()}"
+                         + _listing(mine)))
     if len(mine) == 1:
         return mine[0].path
     if not mine:
-        raise AuditError("no signing key: make one with `audit keygen --signer 姓名` (the DEMO key signs only the "
-                         "synthetic demo packages)")
-    raise AuditError("several signing keys: choose one with --key KEYID" + _listing(mine))
+        raise AuditError(tr("没有签名密钥：请用 `audit keygen --signer 姓名` 生成（演示密钥只签名模拟的演示数据包）",
+                            "no signing key: make one with `audit keygen --signer 姓名` (the DEMO key signs only the "
+                            "synthetic demo packages)"))
+    raise AuditError(tr("有多个签名密钥：请用 --key 密钥编号 选择一个" + _listing(mine),
+        "several signing keys: choose one with --key KEYID" + _listing(mine)))
 
 
 def _listing(mine: list[KeyFile]) -> str:
@@ -306,11 +328,13 @@ def signing_key(path: str | Path, trusted: str | Path | None = None) -> SigningK
         return SigningKey(key, kid, DEMO, True, path)
     t = trusted_keys(trusted).get(kid)
     if t is None:
-        raise AuditError(f"key {kid[:16]}… ({path}) is not in the trusted set {trusted or trusted_dir()}: "
-                         f"add its public key with `audit trust add PEM --signer 姓名`")
+        raise AuditError(tr(f"密钥 {kid[:16]}…（{path}）不在受信任公钥集 {trusted or trusted_dir()} 中：请用 `audit trust add 公钥文件 --signer 姓名` 加入其公钥",
+                            f"key {kid[:16]}… ({path}) is not in the trusted set {trusted or trusted_dir()}: "
+                            f"add its public key with `audit trust add PEM --signer 姓名`"))
     if not t.signer:
-        raise AuditError(f"the trusted set holds key {kid[:16]}… without a signer name ({t.path}): add it again "
-                         f"with `audit trust add PEM --signer 姓名`")
+        raise AuditError(tr(f"受信任公钥集中的密钥 {kid[:16]}… 没有签名人姓名（{t.path}）：请用 `audit trust add 公钥文件 --signer 姓名` 重新加入",
+                            f"the trusted set holds key {kid[:16]}… without a signer name ({t.path}): add it again "
+                            f"with `audit trust add PEM --signer 姓名`"))
     return SigningKey(key, kid, t.signer, False, path)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import AuditError, VerificationError
 from ..package.load import sha256_file
 from . import attest, keys
+from ..i18n import tr
 
 
 def _regular(p: Path) -> bool:
@@ -30,15 +31,18 @@ def verify(run_dir: str | Path, trusted: str | Path | None = None, allow_demo: b
     means verified. A folder that is not a signed run at all raises VerificationError."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise VerificationError(f"{run_dir}: not a run folder")
+        raise VerificationError(tr(f"{run_dir}：不是运行文件夹",
+                                   f"{run_dir}: not a run folder"))
     env = attest.read_envelope(run_dir)
     pub_path = run_dir / attest.PUBKEY
     if not _regular(pub_path):
-        raise VerificationError(f"{run_dir}: {attest.PUBKEY} is missing")
+        raise VerificationError(tr(f"{run_dir}：缺少 {attest.PUBKEY}",
+                                   f"{run_dir}: {attest.PUBKEY} is missing"))
     try:
         pub = keys.load_public(pub_path.read_bytes()[: 1 << 16])
     except (AuditError, OSError) as e:
-        raise VerificationError(f"{pub_path}: {e}") from None
+        raise VerificationError(tr(f"{pub_path}：{e}",
+                                   f"{pub_path}: {e}")) from None
     st = attest.verify_envelope(env, pub)
     pred = st["predicate"]
     problems: list[str] = []
@@ -53,45 +57,56 @@ def verify(run_dir: str | Path, trusted: str | Path | None = None, allow_demo: b
     t = trusted_set.get(kid)
     if kid == keys.demo_key_id() and t is None:
         if not allow_demo:
-            problems.append(f"untrusted signer: the DEMO key {kid[:16]}… signs only synthetic demo packages and is "
-                            f"never trusted for real audits (check a demo run with --demo)")
+            problems.append(tr(f"签名人不受信任：演示密钥 {kid[:16]}… 只签名模拟的演示数据包，正式审计中从不受信任（演示运行请加 --demo 验证）",
+                               f"untrusted signer: the DEMO key {kid[:16]}… signs only synthetic demo packages and is "
+                               f"never trusted for real audits (check a demo run with --demo)"))
     elif t is None:
-        problems.append(f"untrusted signer: key {kid} ({named}) is not in the trusted set "
-                        f"{trusted or keys.trusted_dir()}")
+        problems.append(tr(f"签名人不受信任：密钥 {kid}（{named}）不在受信任公钥集 {trusted or keys.trusted_dir()} 中",
+                           f"untrusted signer: key {kid} ({named}) is not in the trusted set "
+                           f"{trusted or keys.trusted_dir()}"))
     elif not t.signer:
-        problems.append(f"untrusted signer name: the trusted set holds key {kid[:16]}… without a name "
-                        f"({t.path}), so '{named}' is vouched for by nobody")
+        problems.append(tr(f"签名人姓名无人担保：受信任公钥集中的密钥 {kid[:16]}… 没有姓名（{t.path}），所以“{named}”无人担保",
+                           f"untrusted signer name: the trusted set holds key {kid[:16]}… without a name "
+                           f"({t.path}), so '{named}' is vouched for by nobody"))
     elif t.signer != named:
-        problems.append(f"signer name differs: the statement says '{named}', the trusted set knows key "
-                        f"{kid[:16]}… as '{t.signer}'")
+        problems.append(tr(f"签名人姓名不符：签名声明写的是“{named}”，受信任公钥集中密钥 {kid[:16]}… 的签名人是“{t.signer}”",
+                           f"signer name differs: the statement says '{named}', the trusted set knows key "
+                           f"{kid[:16]}… as '{t.signer}'"))
 
     # Where it belongs: the folder <year>/<district_code>/<run_id>.
     where = {"run_id": run_dir.name, "district_code": run_dir.parent.name, "year": run_dir.parent.parent.name}
     for k, actual in where.items():
         if str(pred.get(k)) != actual:
-            problems.append(f"moved: the statement is for {k} {pred.get(k)}, but sits in a folder for {actual}")
+            problems.append(tr(f"被移动：签名声明属于 {k} {pred.get(k)}，却放在 {actual} 的文件夹中",
+                               f"moved: the statement is for {k} {pred.get(k)}, but sits in a folder for {actual}"))
 
     # What it covers: exactly the run's files, each a plain file inside the folder.
     named_files = set()
     for s in st["subject"]:
         name = s["name"]
         if name not in attest.RUN_FILES or name in named_files:
-            problems.append(f"unexpected subject: {name!r}")
+            problems.append(tr(f"签名对象异常：{name!r}",
+                               f"unexpected subject: {name!r}"))
             continue
         named_files.add(name)
         p = run_dir / name
         if not p.exists() and not p.is_symlink():
-            problems.append(f"missing: {name}")
+            problems.append(tr(f"缺少：{name}",
+                               f"missing: {name}"))
         elif not _regular(p):
-            problems.append(f"changed: {name} (not a plain file)")
+            problems.append(tr(f"已改动（不是普通文件）：{name}",
+                               f"changed: {name} (not a plain file)"))
         elif sha256_file(p) != s["digest"]["sha256"]:
-            problems.append(f"changed: {name}")
+            problems.append(tr(f"已改动：{name}",
+                               f"changed: {name}"))
     for name in attest.RUN_FILES:
         if name not in named_files:
-            problems.append(f"not signed: {name}")
+            problems.append(tr(f"未签名：{name}",
+                               f"not signed: {name}"))
     for p in sorted(run_dir.iterdir()):
         if p.name not in named_files | {attest.SIGNATURE, attest.PUBKEY}:
-            problems.append(f"extra: {p.name}")
+            problems.append(tr(f"多出：{p.name}",
+                               f"extra: {p.name}"))
     if "findings.json" in named_files and _regular(run_dir / "findings.json") and \
             not any(x.endswith(": findings.json") for x in problems):
         try:
@@ -99,7 +114,8 @@ def verify(run_dir: str | Path, trusted: str | Path | None = None, allow_demo: b
         except (OSError, ValueError):
             digest = None
         if digest != pred.get("findings_digest"):
-            problems.append("findings.json's digest differs from the signed findings digest")
+            problems.append(tr("findings.json 的摘要与签名的审计发现摘要不同",
+                               "findings.json's digest differs from the signed findings digest"))
     return problems, st
 
 
@@ -117,26 +133,32 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: s
     folder = Path(package or pred["package"]["path"])
     recorded = {f["path"]: f for f in pred["package"]["files"]}
     if "package.yaml" not in recorded:
-        problems.append("the run did not record package.yaml among its inputs; it cannot be re-produced safely")
+        problems.append(tr("该运行没有把 package.yaml 记为输入，不能安全地重现",
+                           "the run did not record package.yaml among its inputs; it cannot be re-produced safely"))
     for rel, f in sorted(recorded.items()):
         p = folder / rel
         if Path(rel).is_absolute() or ".." in Path(rel).parts:
-            problems.append(f"input path not inside the package: {rel}")
+            problems.append(tr(f"输入路径不在数据包内：{rel}",
+                               f"input path not inside the package: {rel}"))
         elif not p.is_file():
-            problems.append(f"input missing: {rel}")
+            problems.append(tr(f"输入缺失：{rel}",
+                               f"input missing: {rel}"))
         elif sha256_file(p) != f["sha256"]:
-            problems.append(f"input changed: {rel} (sha256 differs from the recorded one)")
+            problems.append(tr(f"输入已改动：{rel}（sha256 与记录的不同）",
+                               f"input changed: {rel} (sha256 differs from the recorded one)"))
     from ..package.schema import FILE_EXTENSIONS
     if folder.is_dir():
         for p in sorted(folder.iterdir()):
             if p.suffix.lower() in FILE_EXTENSIONS and p.name not in recorded:
-                problems.append(f"input added: {p.name}")
+                problems.append(tr(f"输入多出：{p.name}",
+                                   f"input added: {p.name}"))
     from ..checks import REGISTRY
 
     for m in pred["parameters"].get("checks_from") or []:
         f = Path(m["path"])
         if f.is_file() and sha256_file(f) != m["sha256"]:
-            problems.append(f"check module changed: {f} (sha256 differs from the one the run used)")
+            problems.append(tr(f"检查模块已改动：{f}（sha256 与运行时所用的不同）",
+                               f"check module changed: {f} (sha256 differs from the one the run used)"))
     if problems:
         return problems, pred
     params = Params.from_record(pred["parameters"])        # registers the recorded modules' checks
@@ -145,5 +167,6 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: s
         return problems, pred
     _, _, doc = check_package(folder, params)
     if doc["digest"] != pred["findings_digest"]:
-        problems.append(f"findings differ: recorded {pred['findings_digest']}, re-run {doc['digest']}")
+        problems.append(tr(f"审计发现不同：记录的为 {pred['findings_digest']}，重跑得到 {doc['digest']}",
+                           f"findings differ: recorded {pred['findings_digest']}, re-run {doc['digest']}"))
     return problems, pred

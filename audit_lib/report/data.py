@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..checks import Context
 from ..pipeline import audit_package
+from ..checks.basis import for_district
 
 
 @dataclass
@@ -81,7 +82,8 @@ def prepare(package: str | Path, params=None) -> RunData:
     return RunData(meta=dict(pkg.meta), findings=doc, evidence=evidence, quarantine=pkg.quarantine, files=files,
                    rows=rows, overview=overview(ctx), package=str(Path(package).resolve()), params=a.params,
                    checks_code=[{"origin": o.origin, **o.code} for o in outcomes],
-                   check_info={o.check.id: {"description": o.check.description, "basis": o.check.basis}
+                   check_info={o.check.id: {"description": o.check.description,
+                                            "basis": for_district(o.check.basis, pkg.meta.get("district_code"))}
                                for o in outcomes})
 
 

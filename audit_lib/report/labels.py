@@ -58,3 +58,77 @@ def problem_zh(text) -> str:
         m = re.fullmatch(r"guardian holds (\d+) wards outside the household", part)
         out.append(f"代管人代管 {m.group(1)} 名非同户人员" if m else PROBLEM_ZH.get(part, part))
     return "；".join(out)
+
+
+# Why a row was quarantined or a check did not run, as findings.json records it (stable English, the same in every
+# language) and as the report and the workpaper show it. Unknown texts are shown as they are.
+_WHAT_ZH = {"yes/no value": "是否值", "value": "取值", "region code": "区划代码"}
+_REASON_PATTERNS = [
+    (r"negative amount", lambda m: "金额为负数"),
+    (r"unreadable amount", lambda m: "金额无法识别"),
+    (r"unreadable date", lambda m: "日期无法识别"),
+    (r"unreadable date-time \(a date and a time of day are needed\)", lambda m: "日期时间无法识别（需要日期和时刻）"),
+    (r"unreadable number", lambda m: "数字无法识别"),
+    (r"unreadable period", lambda m: "所属期无法识别"),
+    (r"empty value", lambda m: "必填值为空"),
+    (r"wrong check digit", lambda m: "身份证号校验位错误"),
+    (r"not 18 digits \(the last may be X\)", lambda m: "身份证号不是 18 位（末位可为 X）"),
+    (r"unknown (.+)", lambda m: f"未知的{_WHAT_ZH.get(m.group(1), m.group(1))}"),
+    (r"duplicate (\w+) \(first at row (\d+)\)", lambda m: f"{COL_ZH.get(m.group(1), m.group(1))}重复（首次出现在第 {m.group(2)} 行）"),
+    (r"wrong number of columns \((\d+) instead of (\d+)\)", lambda m: f"列数不符（{m.group(1)} 列，应为 {m.group(2)} 列）"),
+    (r"row not readable as (\S+), the encoding of the rest of the file",
+     lambda m: f"该行不能按文件其余部分的编码 {m.group(1)} 读取"),
+    (r"data not provided: (.+)", lambda m: f"未提供数据：{m.group(1)}"),
+    (r"not executed: (.+)", lambda m: f"未执行：{reason_zh(m.group(1))}"),
+    (r"(.+): ([\d,]+) of ([\d,]+) rows of (\w+) \((.+?)\) were quarantined \((\d+%), above the limit of (\d+%)\); "
+     r"most common: (.+)", lambda m: f"{m.group(1)}：{m.group(4)}（{m.group(5)}）的 {m.group(3)} 行中有 {m.group(2)} 行被隔离"
+                                     f"（{m.group(6)}，超过上限 {m.group(7)}）；最常见的原因：{reason_zh(m.group(8))}"),
+    (r"(.+) \((\d+)\)", lambda m: f"{reason_zh(m.group(1))}（{m.group(2)}）"),
+    (r"needs several districts: run `audit check` on several package folders",
+     lambda m: "需要多个区县：请对多个数据包文件夹运行 `audit check`"),
+    (r"no card-coverage target for (\d+)", lambda m: f"{m.group(1)} 年没有社保卡发放占比目标"),
+    (r"no published_date in the policy list", lambda m: "政策清单没有公布日期（published_date）"),
+    (r"policy_items.disclose_before_pay \(先公示后发放\) not provided", lambda m: "政策清单未提供“先公示后发放”（disclose_before_pay）"),
+    (r"not applicable: (.+)", lambda m: f"不适用：{m.group(1)}"),
+]
+
+
+def reason_zh(text) -> str:
+    """A quarantine reason or a check's skipped reason in Chinese (parts joined by "; " each translated)."""
+    import re
+
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    text = str(text)
+    for pat, fn in _REASON_PATTERNS:          # the whole text first: some reasons hold "; " themselves
+        m = re.fullmatch(pat, text, flags=re.S)
+        if m:
+            return fn(m)
+    if "; " in text:
+        return "；".join(reason_zh(part) for part in text.split("; "))
+    return text
+
+
+# Each built-in check parameter in words, as the report's parameter table shows it.
+PARAM_ZH = {
+    "idle_days": "资金闲置天数（超过即为闲置）", "tolerance": "金额容差（分）", "reissue_days": "补发时限（天）",
+    "targets": "各年度社保卡发放占比目标", "card_from": "社保卡发放起始日期", "publish_days": "政策调整后公开时限（自然日）",
+    "min_people": "同一账户最少收款人数", "grace_days": "发放宽限期（天）", "window_minutes": "同一终端时间窗口（分钟）",
+    "min_cards": "时间窗口内最少卡数", "min_days": "最少出现天数", "days": "到账后天数", "share": "转出占比",
+    "max_wards": "同一代管人最多代管人数", "min_n": "最少笔数", "min_span": "p95/p5 最小跨度",
+    "mad_threshold": "MAD 阈值", "z": "稳健 z 值阈值", "min_group": "最小分组笔数", "scale": "尺度（log 对数 / raw 原值）",
+    "ratio": "与中位数之比阈值", "min_median": "中位数下限（元）", "size": "样本量", "seed": "随机种子",
+}
+
+
+def param_value_zh(name: str, value) -> str:
+    """A parameter's value as an auditor reads it: a year mapping as 年度 → value, fractions of targets in %."""
+    if isinstance(value, dict):
+        if name == "targets":
+            return "；".join(f"{k} 年 {float(v) * 100:g}%" for k, v in sorted(value.items(), key=lambda x: str(x[0])))
+        return "；".join(f"{k}：{v}" for k, v in sorted(value.items(), key=lambda x: str(x[0])))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if value is None:
+        return "（默认）"
+    return str(value)

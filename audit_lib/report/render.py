@@ -53,9 +53,22 @@ def execute(notebook: Path, out: Path, parameters: dict, cwd: Path | None = None
         runtime_dir.mkdir(mode=0o700, exist_ok=True)
         os.environ["JUPYTER_RUNTIME_DIR"] = str(runtime_dir)
 
-    pm.execute_notebook(str(notebook), str(out), parameters=parameters, kernel_name=kernel,
-                        cwd=str(cwd) if cwd else None, progress_bar=False, log_output=False,
-                        request_save_on_cell_execute=False)
+    from ..errors import KernelError
+    from ..i18n import tr
+
+    try:
+        pm.execute_notebook(str(notebook), str(out), parameters=parameters, kernel_name=kernel,
+                            cwd=str(cwd) if cwd else None, progress_bar=False, log_output=False,
+                            request_save_on_cell_execute=False)
+    except Exception as e:
+        # a kernel that did not start or died is the machine's trouble, not the data's: exit 4, tried again by
+        # `audit batch`; anything else goes up as it is
+        text = f"{type(e).__name__}: {e}"
+        if type(e).__name__ in ("DeadKernelError", "NoSuchKernel", "TimeoutError") or \
+                any(s in text for s in ("Kernel didn't respond", "Kernel died", "kernel died", "Address already in use")):
+            raise KernelError(tr(f"笔记本内核未能启动或已退出（{text[:200]}）", f"the notebook's kernel did not start or "
+                                                                   f"died ({text[:200]})")) from None
+        raise
     return out
 
 

@@ -10,13 +10,14 @@ import pandas as pd
 
 from ..package.identity import masked_account, masked_accounts, masked_id, masked_ids, masked_names
 from ..package.values import fen_to_yuan_text
+from ..checks.basis import holding_target_source
 from ..checks.compliance import target_for
 from ..checks.registry import ORIGIN_ZH
 from . import charts
 from .data import RunData, check_meta
 
 from .labels import (ACCOUNT_COLS, COL_ZH, FAMILY_ZH, ID_COLS, MONEY_COLS, NAME_COLS, SEVERITY_ZH,  # noqa: F401
-                     STATUS_ZH, problem_zh)
+                     STATUS_ZH, problem_zh, PARAM_ZH, param_value_zh, reason_zh)
 
 # What each catalogue check tests, in the report's language (a notebook's own check shows its description).
 WHAT_ZH = {
@@ -119,7 +120,14 @@ def mask_quarantine(q: pd.DataFrame) -> pd.DataFrame:
         if hit.any():
             shown[hit] = fn(v[hit]).to_numpy()
     out["value"] = shown
+    out["reason"] = out["reason"].map(reason_zh)
     return out
+
+
+def params_table(params: dict) -> str:
+    """A check's parameters as a small Chinese table: what each means and the value the run used."""
+    rows = [{"参数": PARAM_ZH.get(n, n), "名称": n, "取值": param_value_zh(n, v)} for n, v in params.items()]
+    return table(pd.DataFrame(rows), css="data params")
 
 
 def table(df: pd.DataFrame, limit: int | None = None, css: str = "data") -> str:
@@ -160,7 +168,8 @@ def overall(d: RunData) -> str:
     o = d.overview
     per = o["per_item"]
     year = int(d.meta["year"])
-    target = target_for(year, {2021: 0.70, 2022: 0.90, 2023: 1.00})
+    targets = (d.findings.get("parameters", {}).get("CP01") or {}).get("targets")   # as the run's CP01 used them
+    target = target_for(year, targets or {2021: 0.70, 2022: 0.90, 2023: 1.00})
     html = [f"<p>全年成功发放 {o['success_lines']:,} 笔、{yuan(o['amount_fen'])} 元，"
             f"涉及补贴对象 {o['beneficiaries']:,} 人；发放失败 {o['failed_lines']:,} 笔。</p>"]
     t = per[["item_code", "item_name", "lines", "people", "amount_fen", "card_share"]].copy()
@@ -187,7 +196,7 @@ def overall(d: RunData) -> str:
                              title="月度发放趋势（按所属期）"))
     holding = o["card_holding"] * 100
     html.append(f"<p>补贴对象持有正常状态社保卡的比例为 <b>{holding:.2f}%</b>（以补贴对象持卡情况作为近似："
-                f"泰山区方案“居民社保卡持卡率达到95%以上”的95%是对全体居民而言），"
+                f"{holding_target_source(d.meta.get('district_code'))}，其95%是对全体居民而言），"
                 f"{'达到' if holding >= 95 else '未达到'}该目标。</p>")
     return "\n".join(html)
 
@@ -198,7 +207,7 @@ def caveats(d: RunData) -> str:
     out = []
     err = [c for c in d.findings["checks"] if c["status"] == "error"]
     if err:
-        items = "；".join(f"{escape(c['id'])} {escape(c['title'])}（{escape(str(c['reason'] or ''))}）" for c in err)
+        items = "；".join(f"{escape(c['id'])} {escape(c['title'])}（{escape(reason_zh(c['reason']))}）" for c in err)
         out.append(f'<p class="demo">审计结论：本次审计不完整——以下检查执行出错，其结果不可用：{items}。</p>')
     other = [c for c in d.findings["checks"] if c.get("origin", "builtin") != "builtin"]
     if other:
@@ -289,11 +298,11 @@ def check_section(d: RunData, c: dict, limit: int = 20) -> str:
         html.append(f"<p><b>政策依据：</b>{escape(meta['basis'])}</p>")
         params = d.findings["parameters"].get(c["id"])
         if params:
-            html.append(f"<p><b>参数：</b>{escape(str(params))}</p>")
+            html.append("<p><b>参数：</b></p>" + params_table(params))
     status = STATUS_ZH.get(c["status"], c["status"])
     amount = f"，涉及金额 {yuan(c['amount_fen'])} 元" if c["amount_fen"] else ""
     html.append(f"<p><b>结果：</b>{escape(status)}，{c['count']} 条{amount}。"
-                + (f"（{escape(str(c['reason']))}）" if c["reason"] else "") + "</p>")
+                + (f"（{escape(reason_zh(c['reason']))}）" if c["reason"] else "") + "</p>")
     ev = d.evidence.get(c["id"])
     if ev is not None and len(ev):
         shown = masked_frame(ev.drop(columns=["key"], errors="ignore").head(limit))   # mask what is shown
@@ -339,7 +348,7 @@ def checks(d: RunData) -> str:
 
 
 def skipped(d: RunData) -> str:
-    rows = [{"编号": c["id"], "检查": c["title"], "原因": c["reason"] or ""} for c in d.findings["checks"]
+    rows = [{"编号": c["id"], "检查": c["title"], "原因": reason_zh(c["reason"])} for c in d.findings["checks"]
             if c["status"] == "skipped"]
     if not rows:
         return "<p>全部检查均已执行。</p>"

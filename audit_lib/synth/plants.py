@@ -420,7 +420,8 @@ def el05(g):
     item = _idx(g, "MZ008")
     other = _idx(g, "MZ009")
     a = g.appr
-    cand = a[(a["item"] == item) & ~a["person"].isin(g.busy) & (a["end"] < 0)]
+    # approved for the orphan's allowance since before March (an approval starting later has no March line)
+    cand = a[(a["item"] == item) & ~a["person"].isin(g.busy) & (a["end"] < 0) & (a["start"] <= g.y0 + 2)]
     if not len(cand):
         return
     row = cand.iloc[0]

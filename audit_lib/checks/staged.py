@@ -1,0 +1,89 @@
+"""Districts staged on disk for the cross-district checks (EL07): each package is read once, its successful
+payment lines written as Parquet, and the package let go, so a city or a province is checked in DuckDB out of
+core, whatever the number of lines, instead of holding every district's tables in memory at once.
+
+A multi-district check gets a list whose items are either Contexts (tables in memory: tests, notebooks) or
+StagedDistricts; ``ok_payments(con, items)`` gives it one DuckDB view over all of them either way.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# The columns a staged district keeps: what the cross-district checks read, and nothing personal beyond the key.
+OK_COLUMNS = ("payment_id", "person_id", "item_code", "period", "amount")
+
+
+@dataclass(frozen=True)
+class StagedDistrict:
+    district_code: str
+    district_name: str
+    year: int
+    ok_path: Path                  # Parquet of the district's successful payment lines (OK_COLUMNS)
+    lines: int                     # how many
+
+    def has(self, name: str) -> bool:
+        return name == "payments"
+
+    def view(self) -> "StagedDistrict":
+        return self                # immutable: nothing for a check to change
+
+
+def stage(pkg, folder: Path) -> StagedDistrict:
+    """Write a loaded package's successful payment lines to ``folder/<district_code>.parquet``."""
+    p = pkg.tables["payments"]
+    ok = p.loc[p["status"] == "success", list(OK_COLUMNS)]
+    table = pa.Table.from_pandas(ok, preserve_index=False)
+    path = Path(folder) / f"{pkg.district_code}.parquet"
+    pq.write_table(table, path, compression="zstd")
+    return StagedDistrict(pkg.district_code, pkg.district_name, int(pkg.year), path, len(ok))
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for the cross-district checks: half the machine, or AUDIT_DUCKDB_MEMORY."""
+    env = os.environ.get("AUDIT_DUCKDB_MEMORY")
+    if env:
+        return env
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "4GB"
+    return f"{max(1, total // 2 // 2**20)}MB"
+
+
+def connect(spill: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with a memory limit, spilling to ``spill`` (a folder) beyond it."""
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit()}'")
+    con.execute("SET preserve_insertion_order = false")
+    if spill is not None:
+        Path(spill).mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = '{_sql_text(str(spill))}'")
+    return con
+
+
+def _sql_text(s: str) -> str:
+    return s.replace("'", "''")
+
+
+def ok_payments(con: duckdb.DuckDBPyConnection, items: list, name: str = "ok_payments") -> str:
+    """Create the view ``name`` (district, payment_id, person_id, item_code, period, amount) over the successful
+    payment lines of every item, staged or in memory; returns its name."""
+    parts = []
+    for i, x in enumerate(items):
+        code = str(x.district_code)
+        if not code.isdigit():
+            raise ValueError(f"district code {code!r} is not a GB/T 2260 code")
+        src = f"_d{i}"
+        if isinstance(x, StagedDistrict):
+            con.read_parquet(str(x.ok_path)).create_view(src)
+        else:
+            con.register(src, x.ok[list(OK_COLUMNS)])
+        parts.append(f"SELECT '{code}' AS district, {', '.join(OK_COLUMNS)} FROM {src}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL ".join(parts))
+    return name
