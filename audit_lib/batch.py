@@ -9,6 +9,7 @@ is non-zero when any district failed. A run that succeeds has landed in the arch
 """
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -84,7 +85,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.t0 = time.perf_counter()
-        self.last = ""
+        self.last: tuple = ()
 
     def show(self, jobs: list[Job], final: bool = False) -> None:
         done = sum(j.status in ("ok", "incomplete") for j in jobs)
@@ -94,13 +95,13 @@ class Progress:
         secs = time.perf_counter() - self.t0
         line = tr(f"完成 {done}/{self.total}  运行中 {len(running)}  失败 {failed}  用时 {secs:5.0f} 秒  {slots}",
                   f"done {done}/{self.total}  running {len(running)}  failed {failed}  elapsed {secs:5.0f}s  {slots}")
-        if self.tty:
+        state = (done, failed, slots)
+        if self.tty:                      # the line rewritten in place, the clock ticking
             self.stream.write("\r\x1b[K" + line + ("\n" if final else ""))
-            self.stream.flush()
-        elif line.split(tr("用时", "elapsed"))[0] != self.last.split(tr("用时", "elapsed"))[0] or final:
+        elif state != self.last or final:   # a log: a line when something changed
             self.stream.write(line + "\n")
-            self.stream.flush()
-        self.last = line
+        self.stream.flush()
+        self.last = state
 
 
 def run_batch(items: list[str], jobs: int = 2, archive: str | None = None, key: str | None = None,
@@ -112,12 +113,13 @@ def run_batch(items: list[str], jobs: int = 2, archive: str | None = None, key: 
     running: list[Job] = []
     progress = progress or Progress(len(todo))
     logs = tempfile.TemporaryDirectory(prefix="audit-batch-")
+    n_logs = itertools.count()
     try:
         while queue or running:
             while queue and len(running) < max(1, jobs):
                 j = queue.pop(0)
                 j.attempts += 1
-                j.out = Path(logs.name) / f"{len(os.listdir(logs.name))}.out"
+                j.out = Path(logs.name) / f"{next(n_logs)}.out"
                 j.err = j.out.with_suffix(".err")
                 with open(j.out, "wb") as o, open(j.err, "wb") as e:
                     j.proc = subprocess.Popen(_command(j.item, archive, key), stdout=o, stderr=e,
@@ -133,7 +135,8 @@ def run_batch(items: list[str], jobs: int = 2, archive: str | None = None, key: 
                 if rc is None:
                     if timeout is not None and elapsed > timeout:
                         _kill_group(j.proc)
-                        j.status, j.seconds = "timeout", elapsed
+                        j.status = "timeout"
+                        j.seconds += elapsed
                         j.detail = tr(f"超时：{timeout:g} 秒内未完成，已终止其整个进程组",
                                       f"timed out: not done in {timeout:g} s; its whole process group was killed")
                         running.remove(j)
@@ -160,7 +163,7 @@ def run_batch(items: list[str], jobs: int = 2, archive: str | None = None, key: 
         logs.cleanup()
 
 
-STATUS_ZH = {"ok": "完成", "incomplete": "不完整", "failed": "失败", "timeout": "超时"}
+RUN_STATUS_ZH = {"ok": "完成", "incomplete": "不完整", "failed": "失败", "timeout": "超时"}
 
 
 def summary(jobs: list[Job]) -> list[str]:
@@ -168,7 +171,7 @@ def summary(jobs: list[Job]) -> list[str]:
     out = [tr(f"{'状态':6s} {'用时(秒)':>8s} {'次数':>4s}  数据  →  运行文件夹或错误",
               f"{'status':10s} {'seconds':>8s} {'tries':>5s}  item  ->  run folder or error")]
     for j in jobs:
-        st = tr(STATUS_ZH.get(j.status, j.status), j.status)
+        st = tr(RUN_STATUS_ZH.get(j.status, j.status), j.status)
         out.append(tr(f"{st:6s} {j.seconds:8.1f} {j.attempts:4d}  {j.item}  →  {j.detail}",
                       f"{st:10s} {j.seconds:8.1f} {j.attempts:5d}  {j.item}  ->  {j.detail}"))
     failed = sum(j.status in ("failed", "timeout") for j in jobs)

@@ -125,7 +125,9 @@ _TIMING_ZH = {"checks": "检查", "workpaper": "工作底稿", "notebook": "笔�
 
 
 def _print_times(timings: dict) -> None:
-    if tr("zh", "en") == "en":
+    from .i18n import lang
+
+    if lang() == "en":
         print("times: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     else:
         print("用时：" + "，".join(f"{_TIMING_ZH.get(k, k)} {v:.1f} 秒" for k, v in timings.items()))

@@ -79,63 +79,53 @@ def check_package(directory: str | Path, params=None):
     return a.package, a.outcomes, a.findings
 
 
-def check_region(directories: list, params=None, staging: str | Path | None = None):
+def check_region(directories: list, params=None):
     """Several districts' packages: the cross-district checks over all of them. Each package is read once,
-    validated, and staged as Parquet (in ``staging``, or a temporary folder), then let go: memory holds one
-    district at a time, and the checks run in DuckDB over the staged files, spilling to disk when they must."""
+    validated and staged as Parquet in a temporary folder (under TMPDIR), then let go: memory holds one district
+    at a time, and the checks run in DuckDB over the staged files, spilling to disk when they must. A package of
+    another year, or a district given twice, is refused as soon as it is read."""
     import gc
     import tempfile
 
     from .checks.staged import stage
 
     params = coerce(params)
-    with tempfile.TemporaryDirectory(prefix="audit-region-", dir=staging) as tmp:
+    with tempfile.TemporaryDirectory(prefix="audit-region-") as tmp:
         pkgs, staged, unusable, quarantines = [], [], {}, []
         seen: dict[str, str] = {}
+        year = params.year
         for d in directories:
             p = load_package(d)
             if p.district_code in seen:
                 raise ParamsError(tr(f"同一区县给出了两次：{p.district_code}（{seen[p.district_code]} 与 {d}）",
                                      f"the same district is given twice: {p.district_code} ({seen[p.district_code]} "
                                      f"and {d})"))
+            if year is not None and p.year != year:
+                where = params.path if params.year is not None else directories[0]
+                raise ParamsError(tr(f"{d}：年度 {p.year} 与 {where or '参数'} 的 {year} 不一致",
+                                     f"{d}: year {p.year} differs from the {year} of {where or 'parameters'}"))
+            year = p.year
             seen[p.district_code] = str(d)
             unusable.update({t: f"{p.district_code}: {m}"
                              for t, m in usable_tables(p, params.max_quarantined_share).items()})
             staged.append(stage(p, Path(tmp)))
             quarantines.append(p.quarantine.assign(file=p.district_code + "/" + p.quarantine["file"]))
-            pkgs.append(_Summary(p.district_code, p.district_name, p.year, p.root, list(p.files)))
+            pkgs.append(_Summary(p.district_code, p.district_name, p.year, list(p.files)))
             del p
             gc.collect()
-        return _region_outcomes(pkgs, staged, unusable, quarantines, params)
+        outcomes = run_checks(staged, params.overrides, list(params.checks) if params.checks else None,
+                              unusable=unusable)
+    meta = {"district_code": ",".join(seen), "district_name": "、".join(p.district_name for p in pkgs), "year": year}
+    return pkgs, outcomes, findings_doc(meta, outcomes, quality.combine(quarantines), params.overrides)
 
 
 @dataclass(frozen=True)
 class _Summary:
-    """What is kept of a package once it is staged: who it is and what was read."""
+    """What is kept of a package once it is staged: who it is and which files, with their digests, were read."""
     district_code: str
     district_name: str
     year: int
-    root: Path
     files: list
-
-
-def _region_outcomes(pkgs, staged, unusable, quarantines, params):
-    years = {p.year for p in pkgs}
-    if len(years) != 1:
-        raise ParamsError(tr(f"这些数据包分属不同年度：{sorted(years)}",
-                             f"the packages cover different years: {sorted(years)}"))
-    codes = [p.district_code for p in pkgs]
-    if len(set(codes)) != len(codes):
-        raise ParamsError(tr(f"同一区县给出了两次：{', '.join(sorted(c for c in set(codes) if codes.count(c) > 1))}",
-                             f"the same district is given twice: {', '.join(sorted(c for c in set(codes) if codes.count(c) > 1))}"))
-    if params.year is not None and params.year not in years:
-        raise ParamsError(tr(f"{params.path or '参数'}：年度 {params.year} 与数据包的 {years.pop()} 不一致",
-                             f"{params.path or 'parameters'}: year {params.year} differs from the packages' {years.pop()}"))
-    outcomes = run_checks(staged, params.overrides, list(params.checks) if params.checks else None, unusable=unusable)
-    q = quality.combine(quarantines)
-    meta = {"district_code": ",".join(codes), "district_name": "、".join(p.district_name for p in pkgs),
-            "year": years.pop()}
-    return pkgs, outcomes, findings_doc(meta, outcomes, q, params.overrides)
 
 
 __all__ = ["Audit", "REGISTRY", "audit_package", "check_package", "check_region", "usable_tables"]

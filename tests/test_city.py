@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from audit_lib.batch import run_batch, summary
+from audit_lib.errors import ParamsError
 from audit_lib.pipeline import check_package, check_region
 from audit_lib.provenance import keys
 from audit_lib.provenance.verify import verify
@@ -43,8 +44,11 @@ def test_el07_on_hand_made_districts(tmp_path):
     assert c["status"] == "flagged" and c["records"] == [f"{HEAD}|A01|2023-02"]
     assert c["amount_fen"] == 10000 + 15000
     assert doc["district_code"] == "120104,120105"
-    with pytest.raises(Exception, match="given twice"):
+    with pytest.raises(ParamsError, match="given twice"):
         check_region([ra, ra], {"checks": ["EL07"]})
+    old = write_package(tmp_path / "c", a, year=2022, code="120106")
+    with pytest.raises(ParamsError, match=f"{old}: year 2022 differs from the 2023"):
+        check_region([ra, old, rb], {"checks": ["EL07"]})
 
 
 def test_synthetic_city_el07_and_every_district_s_own_truth(tmp_path):
@@ -125,3 +129,19 @@ def test_batch_lands_the_good_reports_the_broken_and_kills_the_hung(tmp_path, mo
     r = subprocess.run([sys.executable, "-m", "audit_lib.cli", "batch", str(broken), "--archive", str(archive),
                         "--key", str(key)], capture_output=True, text=True, env=dict(os.environ))
     assert r.returncode == 1 and "failed" in r.stdout
+
+
+def test_batch_tries_a_run_whose_kernel_did_not_start_once_more(tmp_path, monkeypatch):
+    """Exit 4 (the kernel did not start) is tried again, up to --retries; any other failure is not."""
+    import audit_lib.batch as batch
+
+    script = ("import sys, pathlib\n"
+              "p = pathlib.Path(sys.argv[1]); n = int(p.read_text()) if p.exists() else 0; p.write_text(str(n + 1))\n"
+              "sys.exit(4 if n < int(sys.argv[2]) else 0) if sys.argv[2] != 'x' else sys.exit(2)\n")
+    monkeypatch.setattr(batch, "_command", lambda item, archive, key: [sys.executable, "-c", script,
+                                                                          *item.split(":")])
+    flaky, dead, broken = tmp_path / "flaky", tmp_path / "dead", tmp_path / "broken"
+    jobs = run_batch([f"{flaky}:1", f"{dead}:5", f"{broken}:x"], jobs=2, retries=1, poll=0.05)
+    st = [(j.status, j.attempts) for j in jobs]
+    assert st == [("ok", 2), ("failed", 2), ("failed", 1)]
+    assert flaky.read_text() == "2" and dead.read_text() == "2" and broken.read_text() == "1"

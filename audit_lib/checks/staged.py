@@ -59,7 +59,7 @@ def memory_limit() -> str:
 def connect(spill: Path | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with a memory limit, spilling to ``spill`` (a folder) beyond it."""
     con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{memory_limit()}'")
+    con.execute(f"SET memory_limit = '{_sql_text(memory_limit())}'")
     con.execute("SET preserve_insertion_order = false")
     if spill is not None:
         Path(spill).mkdir(parents=True, exist_ok=True)

@@ -168,8 +168,10 @@ def overall(d: RunData) -> str:
     o = d.overview
     per = o["per_item"]
     year = int(d.meta["year"])
+    from ..checks import REGISTRY
+
     targets = (d.findings.get("parameters", {}).get("CP01") or {}).get("targets")   # as the run's CP01 used them
-    target = target_for(year, targets or {2021: 0.70, 2022: 0.90, 2023: 1.00})
+    target = target_for(year, targets or REGISTRY.get("CP01").params["targets"])
     html = [f"<p>全年成功发放 {o['success_lines']:,} 笔、{yuan(o['amount_fen'])} 元，"
             f"涉及补贴对象 {o['beneficiaries']:,} 人；发放失败 {o['failed_lines']:,} 笔。</p>"]
     t = per[["item_code", "item_name", "lines", "people", "amount_fen", "card_share"]].copy()

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..package.identity import masked_id
+from ..package.identity import masked_id, masked_ids
 from ..package.schema import TABLE_BY_NAME
 from .district import District, generate
 from .writer import WriteOptions, write_package
@@ -62,30 +62,30 @@ def _truth_people(d: District) -> set[str]:
 def _clean_people(d: District, taken: set[str]) -> pd.Index:
     """Beneficiaries in no planted problem and nowhere but their own rows: safe to take over or to copy."""
     named = _truth_people(d)
-    b = d.tables["beneficiaries"]["person_id"].astype(str)
-    bad = set(taken) | {p for p in b.unique() if p in named or masked_id(p) in named}
+    ids = pd.Series(d.tables["beneficiaries"]["person_id"].astype(str).unique())
+    masked = masked_ids(ids)
+    bad = set(taken) | set(ids[(ids.isin(named) | masked.isin(named)).to_numpy()])
     # nor anyone whose household holds someone in a planted problem (household checks read the whole household)
-    hh = d.tables["households"]
-    hit = hh.loc[hh["person_id"].astype(str).isin(bad), "household_id"]
-    bad.update(hh.loc[hh["household_id"].isin(hit), "person_id"].astype(str))
-    bn = d.tables["beneficiaries"]
-    hit = bn.loc[bn["person_id"].astype(str).isin(bad), "household_id"]
-    bad.update(bn.loc[bn["household_id"].isin(hit), "person_id"].astype(str))
+    for t in (d.tables["households"], d.tables["beneficiaries"]):
+        hit = t.loc[t["person_id"].astype(str).isin(bad), "household_id"]
+        bad.update(t.loc[t["household_id"].isin(hit), "person_id"].astype(str))
     for table, cols in _ENTANGLED.items():
         t = d.tables.get(table)
         if t is not None:
             for c in cols:
                 bad.update(t[c].dropna().astype(str))
-    masked = b.drop_duplicates().map(masked_id)
-    unique_mask = set(masked[~masked.duplicated(keep=False)])
-    keep = [p for p in b.unique() if p not in bad and masked_id(p) in unique_mask]
-    return pd.Index(sorted(keep))
+    unique_mask = ~masked.duplicated(keep=False)          # told apart by the masked number a disclosure shows
+    return pd.Index(sorted(ids[(~ids.isin(bad) & unique_mask).to_numpy()]))
 
 
-def _success(d: District, people) -> pd.DataFrame:
-    p = d.tables["payments"]
-    ok = p[(p["status"] == "success") & p["person_id"].isin(people)]
-    return ok[["person_id", "item_code", "period"]].drop_duplicates()
+def _sets(payments: pd.DataFrame, people=None) -> dict[str, frozenset]:
+    """Each person's successful (item, period) pairs."""
+    ok = payments[payments["status"] == "success"]
+    if people is not None:
+        ok = ok[ok["person_id"].isin(people)]
+    ok = ok[["person_id", "item_code", "period"]].drop_duplicates()
+    pairs = pd.Series(list(zip(ok["item_code"], ok["period"])), index=ok["person_id"].to_numpy())
+    return pairs.groupby(level=0).agg(frozenset).to_dict()
 
 
 def _ages_fit(d: District, pid: str, items) -> bool:
@@ -102,105 +102,101 @@ def _ages_fit(d: District, pid: str, items) -> bool:
     return True
 
 
-def _take_over(d: District, old: str, new: str, new_birth: pd.Timestamp) -> None:
-    """Give person ``old`` of district ``d`` the identity number ``new`` in every table."""
+def _take_over(d: District, new_of: dict[str, str]) -> None:
+    """Give each person ``old`` of district ``d`` the identity number ``new_of[old]`` in every table (the
+    disclosure's masked number and the household's birth date too), in one pass over each table."""
+    masked_new = {masked_id(o): masked_id(n) for o, n in new_of.items()}
     for name, t in d.tables.items():
         for c in _id_columns(name):
             if c in t.columns:
-                hit = t[c] == old
+                hit = t[c].isin(new_of).to_numpy()
                 if hit.any():
-                    t.loc[hit, c] = new
+                    t.loc[hit, c] = t.loc[hit, c].map(new_of)
         if name == "disclosures":
-            hit = t["person_id"] == masked_id(old)
-            t.loc[hit, "person_id"] = masked_id(new)
+            hit = t["person_id"].isin(masked_new).to_numpy()
+            t.loc[hit, "person_id"] = t.loc[hit, "person_id"].map(masked_new)
         if name == "households" and "birth_date" in t.columns:
-            t.loc[t["person_id"] == new, "birth_date"] = new_birth
+            hit = t["person_id"].isin(set(new_of.values())).to_numpy()
+            t.loc[hit, "birth_date"] = t.loc[hit, "person_id"].map(_birth)
+
+
+def _unpaid_failures(payments: pd.DataFrame, rng: np.random.Generator):
+    """(person, item, period) with a failed line and no successful one, in a random order (at most TRIES)."""
+    cols = ["person_id", "item_code", "period"]
+    failed = payments.loc[payments["status"] != "success", cols].drop_duplicates()
+    paid = payments.loc[payments["status"] == "success", cols].drop_duplicates()
+    failed = failed.merge(paid, how="left", indicator=True)
+    failed = failed.loc[(failed["_merge"] == "left_only").to_numpy(), cols]
+    return failed.sample(frac=1, random_state=int(rng.integers(1 << 31))).head(TRIES).itertuples(index=False)
+
+
+TRIES = 500        # people tried per kind of mover, and candidates per person: bounded whatever the district's size
 
 
 def _plant_movers(src: District, dst: District, rng: np.random.Generator, taken_src: set, taken_dst: set,
                   n_el07: int = 3) -> dict:
     """Plant movers from ``src`` into ``dst``; returns the EL07 keys and the traps (keys that must not be flagged)."""
     out = {"EL07": [], "moved_other_periods": [], "failed_in_one": []}
-    src_clean = _clean_people(src, taken_src)
-    dst_clean = _clean_people(dst, taken_dst)
-    dst_ids = set(dst.tables["beneficiaries"]["person_id"].astype(str))
-    dst_masked = {masked_id(p) for p in dst_ids} | _truth_people(dst)
-    s_ok = _success(src, src_clean)
-    d_ok = _success(dst, dst_clean)
-    d_by = {p: g for p, g in d_ok.groupby("person_id")}
-    d_items = dst.tables["payments"].groupby("person_id")["item_code"].agg(set)
-
     p_src = src.tables["payments"]
-    failed = p_src[p_src["status"] != "success"][["person_id", "item_code", "period"]].drop_duplicates()
-    ok_keys = set(map(tuple, p_src.loc[p_src["status"] == "success", ["person_id", "item_code", "period"]]
-                      .to_numpy()))
-    failed = failed[[tuple(r) not in ok_keys for r in failed.to_numpy()]]
-    failed = failed[~failed["person_id"].isin(taken_src)]
-    s_all = p_src.loc[p_src["status"] == "success", ["person_id", "item_code", "period"]].drop_duplicates()
+    src_sets = _sets(p_src)                                    # every successful line of src, by person
+    clean_src = set(_clean_people(src, taken_src))
+    dst_sets = _sets(dst.tables["payments"], _clean_people(dst, taken_dst))
+    dst_ids = set(dst.tables["beneficiaries"]["person_id"].astype(str))
+    dst_masked = set(masked_ids(pd.Series(sorted(dst_ids)))) | _truth_people(dst)
+    d_items = dst.tables["payments"].groupby("person_id")["item_code"].agg(set)
+    by_item: dict[str, list[str]] = {}
+    for b in sorted(dst_sets):
+        for it in {it for it, _ in dst_sets[b]}:
+            by_item.setdefault(it, []).append(b)
+    new_of: dict[str, str] = {}                               # dst's old number -> the mover's number
 
-    def pair_for(a: str, a_ok: pd.DataFrame, want: str, avoid_period=None):
-        """A clean person of ``dst`` sharing an item with ``a`` whose common periods are as wanted."""
-        a_set = set(map(tuple, a_ok[["item_code", "period"]].to_numpy()))
-        a_items = set(a_ok["item_code"])
-        for b in rng.permutation(np.array(list(d_by), dtype=object)):
-            if b in used or masked_id(a) in dst_masked or a in dst_ids:
+    def pair_for(a: str, want: str, failed=None):
+        """A clean person of dst sharing an item with ``a`` whose common (item, period) pairs are as wanted."""
+        if a in taken_src or a in dst_ids or masked_id(a) in dst_masked:
+            return None, []
+        a_set = src_sets.get(a, frozenset())
+        items = sorted({it for it, _ in a_set} | ({failed[0]} if failed else set()))
+        cands = sorted({b for it in items for b in by_item.get(it, ())} - set(new_of))
+        for b in rng.permutation(np.array(cands, dtype=object))[:TRIES]:
+            common = a_set & dst_sets[b]
+            if (want == "overlap" and not common) or (want == "disjoint" and common) or \
+                    (want == "failed" and failed not in dst_sets[b]):
                 continue
-            g = d_by[b]
-            b_set = set(map(tuple, g[["item_code", "period"]].to_numpy()))
-            if not a_items & set(g["item_code"]):
-                continue
-            common = a_set & b_set
-            if want == "overlap" and not common:
-                continue
-            if want == "disjoint" and common:
-                continue
-            if want == "failed" and avoid_period not in b_set:
-                continue
-            if not _ages_fit(dst, a, d_items.get(b, set())):
-                continue
-            return b, sorted(common)
+            if _ages_fit(dst, a, d_items.get(b, set())):
+                return b, sorted(common)
         return None, []
 
-    used: set[str] = set()           # the people of dst taken over (by their old numbers)
-
     def plant(a, b, common):
-        _take_over(dst, b, a, _birth(a))
-        used.add(b)
+        new_of[b] = a
         taken_src.add(a)
         taken_dst.add(a)
         dst_ids.add(a)
         dst_masked.add(masked_id(a))
         return [f"{a}|{it}|{per}" for it, per in common]
 
-    people = list(rng.permutation(np.array(sorted(set(s_ok["person_id"])), dtype=object)))
-    by_person = {p: g for p, g in s_ok.groupby("person_id")}
-    planted = 0
+    people = list(rng.permutation(np.array(sorted(clean_src & set(src_sets)), dtype=object))[:TRIES])
     for a in people:
-        if planted >= n_el07:
+        if len(new_of) >= n_el07:
             break
-        b, common = pair_for(a, by_person[a], "overlap")
+        b, common = pair_for(a, "overlap")
         if b is not None:
             out["EL07"] += plant(a, b, common)
-            planted += 1
     for a in people:
-        if a in taken_src:
-            continue
-        b, common = pair_for(a, by_person[a], "disjoint")
+        b, common = pair_for(a, "disjoint")
         if b is not None:
             plant(a, b, common)
-            g = by_person[a]
-            out["moved_other_periods"] += [f"{a}|{it}|{per}" for it, per in g[["item_code", "period"]].to_numpy()]
+            out["moved_other_periods"] += [f"{a}|{it}|{per}" for it, per in sorted(src_sets[a])]
             break
-    for r in failed.sample(frac=1, random_state=int(rng.integers(1 << 31))).itertuples(index=False):
-        a = r.person_id
-        if a in taken_src or a in dst_ids:
-            continue
-        a_ok = s_all[s_all["person_id"] == a]
-        b, common = pair_for(a, a_ok, "failed", (r.item_code, r.period))
+    # a line of src that failed and was never paid for its period (one of src's own planted problems: src is not
+    # changed, so its truth holds), paid by dst for that period; planted where such a line and a clean person of
+    # dst paid for the same item and period exist
+    for r in _unpaid_failures(p_src, rng):
+        b, common = pair_for(r.person_id, "failed", (r.item_code, r.period))
         if b is not None:
-            out["EL07"] += plant(a, b, common)
-            out["failed_in_one"].append(f"{a}|{r.item_code}|{r.period}")
+            out["EL07"] += plant(r.person_id, b, common)
+            out["failed_in_one"].append(f"{r.person_id}|{r.item_code}|{r.period}")
             break
+    _take_over(dst, new_of)
     return out
 
 
