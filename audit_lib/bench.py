@@ -157,6 +157,47 @@ def measure_card(n: int) -> dict:
                        for o in outs}, "peak_mb": _peak_mb()}
 
 
+def measure_city_synth(n: int, lines: int, workdir: Path) -> dict:
+    """`audit synth --city`: n districts of about ``lines`` payment lines, in this process (its peak is the
+    generator's)."""
+    from .synth.city import make_city
+
+    folder = workdir / f"city-{n}x{lines}"
+    t = time.perf_counter()
+    if not (folder / "city-truth.json").exists():
+        make_city(folder, n=n, lines=lines, seed=1)
+    return {"synth_s": time.perf_counter() - t, "peak_mb": _peak_mb()}
+
+
+def measure_city_check(n: int, lines: int, workdir: Path) -> dict:
+    """EL07 over the city as `audit check D1 D2 …` runs it (each package read, staged, let go; DuckDB over the
+    staged files), checked against city-truth.json; beside it, the floor: the same GROUP BY in DuckDB straight
+    over the payment CSVs, with no reading rules at all."""
+    import duckdb
+
+    from .pipeline import check_region
+
+    folder = workdir / f"city-{n}x{lines}"
+    truth = json.loads((folder / "city-truth.json").read_text(encoding="utf-8"))
+    dirs = [folder / c for c in truth["districts"]]
+    t = time.perf_counter()
+    _, _, doc = check_region(dirs, {"checks": ["EL07"]})
+    el07_s = time.perf_counter() - t
+    [c] = doc["checks"]
+    exact = set(c["records"]) == set(truth["checks"]["EL07"])
+    files = [str(d / "payments.csv") for d in dirs]
+    t = time.perf_counter()
+    con = duckdb.connect()
+    n_plain = con.execute("""
+        SELECT count(*) FROM (SELECT person_id, item_code, period FROM read_csv(?, all_varchar = true, filename = true)
+        WHERE status = 'success' GROUP BY person_id, item_code, period HAVING count(DISTINCT filename) >= 2)""",
+                          [files]).fetchone()[0]
+    plain_s = time.perf_counter() - t
+    lines_total = con.execute("SELECT count(*) FROM read_csv(?, all_varchar = true)", [files]).fetchone()[0]
+    return {"el07_s": el07_s, "plain_s": plain_s, "flagged": c["count"], "plain_flagged": n_plain, "exact": exact,
+            "lines": lines_total, "peak_mb": _peak_mb()}
+
+
 def run_anchor(path: Path, n: int) -> dict | None:
     if not path.exists():
         return None
@@ -176,14 +217,20 @@ def main(argv=None) -> int:
                     help="sizes of the 'exports as they come' package")
     ap.add_argument("--card-transactions", type=int, nargs="*", default=[5_000_000],
                     help="sizes (card transactions) at which CP13 and CP14 are timed")
+    ap.add_argument("--city", nargs="*", default=[], metavar="NxLINES",
+                    help="synthetic cities to time EL07 on, e.g. 16x1000000 (16 districts of 1 M lines)")
     ap.add_argument("--keep", help="folder for the generated packages (kept between runs)")
+    ap.add_argument("--lines", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--kind", default="tidy", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="audit-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     if args.one:
-        out = measure_card(args.one) if args.kind == "card" else measure(args.one, workdir, args.kind)
+        out = measure_card(args.one) if args.kind == "card" else \
+            measure_city_synth(args.one, args.lines, workdir) if args.kind == "citysynth" else \
+            measure_city_check(args.one, args.lines, workdir) if args.kind == "citycheck" else \
+            measure(args.one, workdir, args.kind)
         print(json.dumps(out))
         return 0
     rows = []
@@ -204,6 +251,26 @@ def main(argv=None) -> int:
         res["anchor"] = run_anchor(Path(args.anchor), res["lines"])
         rows.append(res)
         _print_row(res)
+    for spec in args.city:
+        n, lines = (int(x) for x in spec.lower().split("x"))
+        res = {}
+        for kind in ("citysynth", "citycheck"):        # each in its own process: its peak is its own
+            r = subprocess.run([sys.executable, "-m", "audit_lib.bench", "--one", str(n), "--lines", str(lines),
+                                "--kind", kind, "--keep", str(workdir)], capture_output=True, text=True,
+                               env=dict(os.environ))
+            if r.returncode:
+                print(f"city {spec}: {kind} failed\n{r.stderr[-2000:]}")
+                break
+            res[kind] = json.loads(r.stdout.strip().splitlines()[-1])
+        else:
+            s, c = res["citysynth"], res["citycheck"]
+            print(f"\n== city: {n} districts, {c['lines']:,} payment lines")
+            print(f"synthesise {s['synth_s']:7.2f}s   peak memory {s['peak_mb'] / 1024:.2f} GB (0 s: kept from an "
+                  f"earlier run)")
+            print(f"EL07       {c['el07_s']:7.2f}s   peak memory {c['peak_mb'] / 1024:.2f} GB   flagged {c['flagged']:,} "
+                  f"({'= city-truth' if c['exact'] else 'DIFFERS from city-truth'})")
+            print(f"floor      {c['plain_s']:7.2f}s   DuckDB GROUP BY straight over the payment CSVs (flagged "
+                  f"{c['plain_flagged']:,})  ->  ratio {c['el07_s'] / c['plain_s']:.1f}x")
     tidy = [r for r in rows if r["kind"] == "tidy"]
     if len(tidy) >= 2:
         a, b = tidy[-2], tidy[-1]
