@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import PROJECT_ROOT
+from .i18n import tr
 
 TYPE_ZH = {"id": "身份证号（文本）", "masked_id": "身份证号（可脱敏）", "str": "文本", "int": "整数", "money": "金额（元，存为分）",
            "date": "日期", "datetime": "日期时间", "period": "所属期（年-月）", "bool": "是/否", "enum": "枚举"}
@@ -17,7 +18,7 @@ def _param_text(c) -> str:
     out = []
     for name, spec in c.specs.items():
         default = "审计年度首日" if spec.default is None and spec.kind == "date" else spec.default
-        out.append(f"{name}={default}（{spec.range_text()}）")
+        out.append(f"{name}={default}（{meaning + '；' if (meaning := tr(spec.zh, spec.doc)) else ''}{spec.range_text()}）")
     return "；".join(out)
 
 

@@ -143,9 +143,14 @@ def test_skip_reasons_in_chinese():
 
 
 def test_parameters_are_a_chinese_table_never_a_python_dict():
-    html = params_table({"targets": {"2021": 0.7, "2023": 1.0}, "grace_days": 30})
+    meaning = {n: p.zh for c in ("CP01", "CP10") for n, p in REGISTRY.get(c).specs.items()}
+    html = params_table({"targets": {"2021": 0.7, "2023": 1.0}, "grace_days": 30}, meaning)
     assert "<table" in html and "各年度社保卡发放占比目标" in html and "2021 年 70%" in html
     assert "发放宽限期（天）" in html and "{" not in html
+    # every built-in parameter says what it means, in Chinese, where it is declared
+    for c in REGISTRY:
+        for n, p in c.specs.items():
+            assert HAN.search(p.zh), (c.id, n)
 
 
 def test_policy_basis_is_quoted_from_the_district_s_own_city_or_province():

@@ -25,7 +25,7 @@ def target_for(year: int, targets: dict) -> Fraction | None:
 
 
 @check("CP01", "一卡通发放率未达标", "compliance", "low", needs=("payments", "policy_items"), key="item_code",
-       params={"targets": Param({2021: 0.70, 2022: 0.90, 2023: 1.00}, min=0, max=1)}, basis=B.COVERAGE,
+       params={"targets": Param({2021: 0.70, 2022: 0.90, 2023: 1.00}, min=0, max=1, zh="各年度社保卡发放占比目标")}, basis=B.COVERAGE,
        description="In-one-card items whose share of successful amount paid through the card is below the year's "
                    "target.")
 def cp01(t: Context, targets: dict | None = None):
@@ -50,7 +50,7 @@ def cp01(t: Context, targets: dict | None = None):
 
 @check("CP02", "未通过社保卡发放", "compliance", "medium", needs=("payments", "policy_items"), basis=B.OWN_CARD,
        params={"card_from": Param(None, kind="date", doc="the day the district switched to the card; default: "
-                                                          "the first day of the audit year")},
+                                                          "the first day of the audit year", zh="社保卡发放起始日期")},
        description="Successful lines of in-one-card items paid through another channel on or after card_from "
                    "(districts that switched over during the year pay earlier lines the old way).")
 def cp02(t: Context, card_from: str | None = None):
@@ -85,7 +85,7 @@ def cp03(t: Context):
 
 
 @check("CP04", "政策清单调整公开超时", "compliance", "low", needs=("policy_items",), key="item_code",
-       params={"publish_days": Param(10, min=0, max=3650)}, basis=B.PUBLISH_10,
+       params={"publish_days": Param(10, min=0, max=3650, zh="政策调整后公开时限（自然日）")}, basis=B.PUBLISH_10,
        description="Adjustments of the list published late: items whose policy took effect on or after the first "
                    "list's publication (the earliest published_date) and whose published_date is more than "
                    "publish_days natural days after policy_effective_date. Items already in force when the first "
@@ -178,7 +178,7 @@ def cp07(t: Context):
 
 
 @check("CP08", "多人一卡", "compliance", "high", needs=("payments", "cards"), key="account_no",
-       params={"min_people": Param(2, min=2, max=100000)}, basis=B.NO_PROXY,
+       params={"min_people": Param(2, min=2, max=100000, zh="同一账户最少收款人数")}, basis=B.NO_PROXY,
        description="Accounts that received payments for min_people or more people who are neither of one "
                    "household nor under a registered guardianship.")
 def cp08(t: Context, min_people: int = 2):
@@ -207,7 +207,7 @@ def cp09(t: Context):
     return Result(_keyed(out, "payment_id"), metrics={"fees_fen": int(out["fee"].sum())})
 
 
-@check("CP10", "滞留延压", "compliance", "medium", needs=("payments",), params={"grace_days": Param(30, min=0, max=3650)}, basis=B.DELAY,
+@check("CP10", "滞留延压", "compliance", "medium", needs=("payments",), params={"grace_days": Param(30, min=0, max=3650, zh="发放宽限期（天）")}, basis=B.DELAY,
        description="Successful payments made more than grace_days after the end of their period.")
 def cp10(t: Context, grace_days: int = 30):
     ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "pay_date", "period_end", "amount"]]
@@ -273,8 +273,8 @@ def _people_frames(t: Context) -> dict:
 
 
 @check("CP13", "疑似代管代持", "compliance", "medium", needs=("card_transactions", "cards"), key="account_no",
-       params={"window_minutes": Param(30, min=1, max=1440), "min_cards": Param(3, min=2, max=1000),
-               "min_days": Param(2, min=1, max=366)}, basis=B.NO_PROXY,
+       params={"window_minutes": Param(30, min=1, max=1440, zh="同一终端时间窗口（分钟）"), "min_cards": Param(3, min=2, max=1000, zh="时间窗口内最少卡数"),
+               "min_days": Param(2, min=1, max=366, zh="最少出现天数")}, basis=B.NO_PROXY,
        description="Cards held by someone else: debits at one terminal within window_minutes of each other from "
                    "the card accounts of min_cards or more beneficiaries (not all of one household, nor all wards "
                    "of one guardian in force that day) form a cluster; an account in clusters at the same terminal "
@@ -338,7 +338,7 @@ def cp13(t: Context, window_minutes: int = 30, min_cards: int = 3, min_days: int
 
 
 @check("CP14", "补贴资金被转走", "compliance", "high", needs=("payments", "card_transactions"),
-       params={"days": Param(3, min=0, max=366), "share": Param(0.8, min=0.01, max=1)}, basis=B.NO_PROXY,
+       params={"days": Param(3, min=0, max=366, zh="到账后天数"), "share": Param(0.8, min=0.01, max=1, zh="转出占比")}, basis=B.NO_PROXY,
        description="Successful card payments of which at least share of the amount left the account by transfer "
                    "within days calendar days of the credit (bank credit date, else pay date) to someone who is "
                    "neither the beneficiary, nor of the beneficiary's household, nor a guardian in force on the "
@@ -394,7 +394,7 @@ def cp14(t: Context, days: int = 3, share: float = 0.8):
 
 
 @check("CP15", "代管代持超出特殊群体", "compliance", "medium", needs=("guardianships", "payments"),
-       key="person_id|guardian_id", params={"max_wards": Param(3, min=2, max=1000)}, basis=B.GUARDIAN,
+       key="person_id|guardian_id", params={"max_wards": Param(3, min=2, max=1000, zh="同一代管人最多代管人数")}, basis=B.GUARDIAN,
        description="Guardianships in force during the year (a) whose beneficiary has no successful payment of an "
                    "item marked special_group (judged only where the column is given), (b) with an empty basis, or "
                    "(c) whose guardian holds max_wards or more wards outside the guardian's own household (all "

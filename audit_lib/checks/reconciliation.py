@@ -11,7 +11,7 @@ from .registry import Param, Result, check, keyed as _keyed
 
 
 @check("RC01", "资金拨付与发放不平衡", "reconciliation", "medium",
-       needs=("fund_flows", "bank_returns", "payments"), key="item_code", params={"idle_days": Param(90, min=0, max=3650)},
+       needs=("fund_flows", "bank_returns", "payments"), key="item_code", params={"idle_days": Param(90, min=0, max=3650, zh="资金闲置天数（超过即为闲置）")},
        basis=B.FUNDS,
        description="Items where money disbursed to the bank differs from successful credits plus money returned, "
                    "or where allocated money lies idle more than idle_days.")
@@ -127,7 +127,7 @@ def rc04(t: Context):
 
 
 @check("RC05", "发放金额与核定金额不符", "reconciliation", "high", needs=("payments", "beneficiaries"),
-       params={"tolerance": Param(0, min=0, max=10**12)}, basis=B.STANDARD,
+       params={"tolerance": Param(0, min=0, max=10**12, zh="金额容差（分）")}, basis=B.STANDARD,
        description="Successful payments above or below the approved amount (or the item's standard where there "
                    "is no approval), or above the item's maximum.")
 def rc05(t: Context, tolerance: int = 0):
@@ -185,7 +185,7 @@ def rc06(t: Context):
     return Result(out, metrics={"item_periods_disclosed": covered})
 
 
-@check("RC07", "发放失败未及时补发", "reconciliation", "high", needs=("payments",), params={"reissue_days": Param(30, min=0, max=3650)},
+@check("RC07", "发放失败未及时补发", "reconciliation", "high", needs=("payments",), params={"reissue_days": Param(30, min=0, max=3650, zh="补发时限（天）")},
        basis=B.REISSUE,
        description="Failed lines with no successful reissue (following reissue_of, through failed reissues) within "
                    "reissue_days; lines whose reissue_days have not yet passed at the data's last pay_date are "

@@ -38,6 +38,7 @@ class Param:
     max: float | None = None
     choices: tuple = ()
     doc: str = ""
+    zh: str = ""                  # what it means, in the words the report and the catalogue show (Chinese)
 
     def __post_init__(self):
         if not self.kind:

@@ -31,8 +31,8 @@ def band(mad: float, threshold: float) -> str:
 
 
 @check("ST01", "首位数字定律（Benford）偏离", "statistics", "low", needs=("payments", "policy_items"),
-       key="item_code", params={"min_n": Param(1000, min=1, max=10**9), "min_span": Param(100, kind="float", min=1, max=10**9),
-               "mad_threshold": Param(0.015, min=0, max=1)}, basis=B.ANALYTICS,
+       key="item_code", params={"min_n": Param(1000, min=1, max=10**9, zh="最少笔数"), "min_span": Param(100, kind="float", min=1, max=10**9, zh="p95/p5 最小跨度"),
+               "mad_threshold": Param(0.015, min=0, max=1, zh="MAD 阈值")}, basis=B.ANALYTICS,
        description="Varying-amount items whose first-digit distribution does not conform to Benford's law "
                    "(mean absolute deviation above mad_threshold; chi-square p-value reported). Items with fewer "
                    "than min_n lines or a p95/p5 ratio under min_span are not applicable and never flagged.")
@@ -70,8 +70,8 @@ def st01(t: Context, min_n: int = 1000, min_span: float = 100, mad_threshold: fl
 
 
 @check("ST02", "金额异常值", "statistics", "low", needs=("payments", "policy_items"),
-       params={"z": Param(3.5, min=0.5, max=1000), "min_group": Param(40, min=3, max=10**9),
-               "scale": Param("log", choices=("log", "raw"))}, basis=B.ANALYTICS,
+       params={"z": Param(3.5, min=0.5, max=1000, zh="稳健 z 值阈值"), "min_group": Param(40, min=3, max=10**9, zh="最小分组笔数"),
+               "scale": Param("log", choices=("log", "raw"), zh="尺度（log 对数 / raw 原值）")}, basis=B.ANALYTICS,
        description="Varying-amount payments whose robust z-score (0.6745·(x − median)/MAD within item and period) "
                    "is above z. Amounts are compared on the log scale by default (scale: log), because payment "
                    "amounts are skewed and span orders of magnitude; groups smaller than min_group are not judged.")
@@ -99,7 +99,7 @@ def st02(t: Context, z: float = 3.5, min_group: int = 40, scale: str = "log"):
 
 
 @check("ST03", "月度发放异常波动", "statistics", "low", needs=("payments", "policy_items"), key="item_code|period",
-       params={"ratio": Param(0.5, min=0, max=1000), "min_median": Param(20, min=1, max=10**9)}, basis=B.ANALYTICS,
+       params={"ratio": Param(0.5, min=0, max=1000, zh="与中位数之比阈值"), "min_median": Param(20, min=1, max=10**9, zh="中位数下限（元）")}, basis=B.ANALYTICS,
        description="Monthly and quarterly items whose count or amount in a period departs from the item's median "
                    "period by more than ratio (periods with no payment count as zero between the item's first "
                    "and last period); items with a median under min_median lines are not judged.")
@@ -130,7 +130,7 @@ def sample_seed(district_code: str, year: int, seed: int) -> int:
     return int.from_bytes(h[:8], "big")
 
 
-@check("ST04", "审计抽样", "statistics", "info", needs=("payments",), params={"size": Param(60, min=1, max=100000), "seed": Param(0, min=0, max=2**63 - 1)},
+@check("ST04", "审计抽样", "statistics", "info", needs=("payments",), params={"size": Param(60, min=1, max=100000, zh="样本量"), "seed": Param(0, min=0, max=2**63 - 1, zh="随机种子")},
        basis=B.AUDIT,
        description="A monetary-unit sample of successful lines for field verification: systematic selection over "
                    "cumulative amounts in payment_id order, from a start drawn from the district, year and seed.")

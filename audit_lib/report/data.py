@@ -83,7 +83,8 @@ def prepare(package: str | Path, params=None) -> RunData:
                    rows=rows, overview=overview(ctx), package=str(Path(package).resolve()), params=a.params,
                    checks_code=[{"origin": o.origin, **o.code} for o in outcomes],
                    check_info={o.check.id: {"description": o.check.description,
-                                            "basis": for_district(o.check.basis, pkg.meta.get("district_code"))}
+                                            "basis": for_district(o.check.basis, pkg.meta.get("district_code")),
+                                            "params": {n: p.zh or p.doc for n, p in o.check.specs.items()}}
                                for o in outcomes})
 
 

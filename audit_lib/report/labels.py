@@ -109,18 +109,6 @@ def reason_zh(text) -> str:
     return text
 
 
-# Each built-in check parameter in words, as the report's parameter table shows it.
-PARAM_ZH = {
-    "idle_days": "资金闲置天数（超过即为闲置）", "tolerance": "金额容差（分）", "reissue_days": "补发时限（天）",
-    "targets": "各年度社保卡发放占比目标", "card_from": "社保卡发放起始日期", "publish_days": "政策调整后公开时限（自然日）",
-    "min_people": "同一账户最少收款人数", "grace_days": "发放宽限期（天）", "window_minutes": "同一终端时间窗口（分钟）",
-    "min_cards": "时间窗口内最少卡数", "min_days": "最少出现天数", "days": "到账后天数", "share": "转出占比",
-    "max_wards": "同一代管人最多代管人数", "min_n": "最少笔数", "min_span": "p95/p5 最小跨度",
-    "mad_threshold": "MAD 阈值", "z": "稳健 z 值阈值", "min_group": "最小分组笔数", "scale": "尺度（log 对数 / raw 原值）",
-    "ratio": "与中位数之比阈值", "min_median": "中位数下限（元）", "size": "样本量", "seed": "随机种子",
-}
-
-
 def param_value_zh(name: str, value) -> str:
     """A parameter's value as an auditor reads it: a year mapping as 年度 → value, fractions of targets in %."""
     if isinstance(value, dict):

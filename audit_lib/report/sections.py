@@ -17,7 +17,7 @@ from . import charts
 from .data import RunData, check_meta
 
 from .labels import (ACCOUNT_COLS, COL_ZH, FAMILY_ZH, ID_COLS, MONEY_COLS, NAME_COLS, SEVERITY_ZH,  # noqa: F401
-                     STATUS_ZH, problem_zh, PARAM_ZH, param_value_zh, reason_zh)
+                     STATUS_ZH, problem_zh, param_value_zh, reason_zh)
 
 # What each catalogue check tests, in the report's language (a notebook's own check shows its description).
 WHAT_ZH = {
@@ -124,9 +124,11 @@ def mask_quarantine(q: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def params_table(params: dict) -> str:
-    """A check's parameters as a small Chinese table: what each means and the value the run used."""
-    rows = [{"参数": PARAM_ZH.get(n, n), "名称": n, "取值": param_value_zh(n, v)} for n, v in params.items()]
+def params_table(params: dict, meaning: dict | None = None) -> str:
+    """A check's parameters as a small Chinese table: what each means (its declaration's ``zh``) and the value
+    the run used."""
+    meaning = meaning or {}
+    rows = [{"参数": meaning.get(n) or n, "名称": n, "取值": param_value_zh(n, v)} for n, v in params.items()]
     return table(pd.DataFrame(rows), css="data params")
 
 
@@ -300,7 +302,7 @@ def check_section(d: RunData, c: dict, limit: int = 20) -> str:
         html.append(f"<p><b>政策依据：</b>{escape(meta['basis'])}</p>")
         params = d.findings["parameters"].get(c["id"])
         if params:
-            html.append("<p><b>参数：</b></p>" + params_table(params))
+            html.append("<p><b>参数：</b></p>" + params_table(params, meta.get("params")))
     status = STATUS_ZH.get(c["status"], c["status"])
     amount = f"，涉及金额 {yuan(c['amount_fen'])} 元" if c["amount_fen"] else ""
     html.append(f"<p><b>结果：</b>{escape(status)}，{c['count']} 条{amount}。"
