@@ -87,15 +87,19 @@ def check_region(directories: list, params=None):
     import gc
     import tempfile
 
+    from .checks.engine import select_checks
     from .checks.staged import stage
 
     params = coerce(params)
+    # only what the cross-district checks read (the contract's required tables are always read and validated)
+    needs = sorted({n for c in select_checks(REGISTRY, list(params.checks) if params.checks else None, multi=True)
+                    for n in c.needs})
     with tempfile.TemporaryDirectory(prefix="audit-region-") as tmp:
         pkgs, staged, unusable, quarantines = [], [], {}, []
         seen: dict[str, str] = {}
         year = params.year
         for d in directories:
-            p = load_package(d)
+            p = load_package(d, tables=needs)
             if p.district_code in seen:
                 raise ParamsError(tr(f"同一区县给出了两次：{p.district_code}（{seen[p.district_code]} 与 {d}）",
                                      f"the same district is given twice: {p.district_code} ({seen[p.district_code]} "

@@ -45,7 +45,8 @@ def stage(pkg, folder: Path) -> StagedDistrict:
 
 
 def memory_limit() -> str:
-    """DuckDB's memory limit for the cross-district checks: half the machine, or AUDIT_DUCKDB_MEMORY."""
+    """DuckDB's memory limit for the cross-district checks: AUDIT_DUCKDB_MEMORY, else a quarter of the machine
+    and at most 4 GB (beyond it DuckDB spills to disk: a province's grouping need not fit in memory)."""
     env = os.environ.get("AUDIT_DUCKDB_MEMORY")
     if env:
         return env
@@ -53,7 +54,7 @@ def memory_limit() -> str:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return "4GB"
-    return f"{max(1, total // 2 // 2**20)}MB"
+    return f"{max(256, min(total // 4, 4 * 2**30) // 2**20)}MB"
 
 
 def connect(spill: Path | None = None) -> duckdb.DuckDBPyConnection:
