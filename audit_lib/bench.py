@@ -185,6 +185,15 @@ def measure_city_check(n: int, lines: int, workdir: Path) -> dict:
     el07_s = time.perf_counter() - t
     [c] = doc["checks"]
     exact = set(c["records"]) == set(truth["checks"]["EL07"])
+    # and each district's own truth, movers and renamed numbers included (outside the timing)
+    from .pipeline import check_package
+
+    own_ok = 0
+    for d in dirs:
+        want = json.loads((d / "truth.json").read_text(encoding="utf-8"))["checks"]
+        _, _, one = check_package(d)
+        own_ok += all(x["id"] == "ST04" or (x["status"] != "error" and set(x["records"]) == set(want.get(x["id"], [])))
+                      for x in one["checks"])     # as tests/test_truth.py compares (ST04 is the audit sample)
     files = [str(d / "payments.csv") for d in dirs]
     t = time.perf_counter()
     con = duckdb.connect()
@@ -194,8 +203,46 @@ def measure_city_check(n: int, lines: int, workdir: Path) -> dict:
                           [files]).fetchone()[0]
     plain_s = time.perf_counter() - t
     lines_total = con.execute("SELECT count(*) FROM read_csv(?, all_varchar = true)", [files]).fetchone()[0]
-    return {"el07_s": el07_s, "plain_s": plain_s, "flagged": c["count"], "plain_flagged": n_plain, "exact": exact,
+    return {"el07_s": el07_s, "plain_s": plain_s, "own_truth_exact": own_ok, "districts": len(dirs), "flagged": c["count"], "plain_flagged": n_plain, "exact": exact,
             "lines": lines_total, "peak_mb": _peak_mb()}
+
+
+def measure_el07(n: int, workdir: Path, districts: int = 100) -> dict:
+    """EL07's query alone at province size: ``n`` successful lines staged as Parquet across ``districts``
+    districts (written by DuckDB: no package reading is timed here, the city figures time that), one person in a
+    thousand also paid by the next district for every month; EL07 must flag exactly those (person, month)s."""
+    import duckdb
+
+    from .checks.eligibility import el07
+    from .checks.staged import StagedDistrict
+
+    folder = workdir / f"el07-{n}"
+    folder.mkdir(parents=True, exist_ok=True)
+    m = n // districts // 12 * 12                          # lines per district, whole years of months
+    con = duckdb.connect()
+    staged = []
+    t = time.perf_counter()
+    for k in range(districts):
+        path = folder / f"{k}.parquet"
+        if not path.exists():
+            nxt = (k + 1) % districts
+            con.execute(f"""COPY (
+                SELECT 'P' || i AS payment_id, printf('%018d', i // 12) AS person_id, 'MZ001' AS item_code,
+                       printf('2023-%02d', i % 12 + 1) AS period, 10000::BIGINT AS amount
+                FROM range({k * m}, {(k + 1) * m}) t(i)
+                UNION ALL
+                SELECT 'M' || i, printf('%018d', i // 12), 'MZ001', printf('2023-%02d', i % 12 + 1), 10000::BIGINT
+                FROM range({nxt * m}, {(nxt + 1) * m}) t(i) WHERE (i // 12) % 1000 = 0
+            ) TO '{path}' (FORMAT parquet)""")
+        staged.append(StagedDistrict(f"{110000 + k:06d}", f"区{k}", 2023, path, m))
+    make_s = time.perf_counter() - t
+    lines, expected = con.execute(f"SELECT count(*), count(*) FILTER (payment_id LIKE 'M%') "
+                                  f"FROM read_parquet('{folder}/*.parquet')").fetchone()
+    con.close()
+    t = time.perf_counter()
+    res = el07(staged)
+    return {"lines": lines, "el07_s": time.perf_counter() - t, "make_s": make_s, "flagged": len(res.records),
+            "expected": expected, "peak_mb": _peak_mb(), "districts": districts}
 
 
 def run_anchor(path: Path, n: int) -> dict | None:
@@ -219,6 +266,8 @@ def main(argv=None) -> int:
                     help="sizes (card transactions) at which CP13 and CP14 are timed")
     ap.add_argument("--city", nargs="*", default=[], metavar="NxLINES",
                     help="synthetic cities to time EL07 on, e.g. 16x1000000 (16 districts of 1 M lines)")
+    ap.add_argument("--el07", type=int, nargs="*", default=[], metavar="LINES",
+                    help="time EL07's DuckDB query alone on this many staged lines across 100 districts")
     ap.add_argument("--keep", help="folder for the generated packages (kept between runs)")
     ap.add_argument("--lines", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
@@ -230,6 +279,7 @@ def main(argv=None) -> int:
         out = measure_card(args.one) if args.kind == "card" else \
             measure_city_synth(args.one, args.lines, workdir) if args.kind == "citysynth" else \
             measure_city_check(args.one, args.lines, workdir) if args.kind == "citycheck" else \
+            measure_el07(args.one, workdir) if args.kind == "el07" else \
             measure(args.one, workdir, args.kind)
         print(json.dumps(out))
         return 0
@@ -269,8 +319,19 @@ def main(argv=None) -> int:
                   f"earlier run)")
             print(f"EL07       {c['el07_s']:7.2f}s   peak memory {c['peak_mb'] / 1024:.2f} GB   flagged {c['flagged']:,} "
                   f"({'= city-truth' if c['exact'] else 'DIFFERS from city-truth'})")
+            print(f"own truth  exact in {c['own_truth_exact']} of {c['districts']} districts")
             print(f"floor      {c['plain_s']:7.2f}s   DuckDB GROUP BY straight over the payment CSVs (flagged "
                   f"{c['plain_flagged']:,})  ->  ratio {c['el07_s'] / c['plain_s']:.1f}x")
+    for n in args.el07:
+        r = subprocess.run([sys.executable, "-m", "audit_lib.bench", "--one", str(n), "--kind", "el07", "--keep",
+                            str(workdir)], capture_output=True, text=True, env=dict(os.environ))
+        if r.returncode:
+            print(f"EL07 {n}: failed\n{r.stderr[-2000:]}")
+            continue
+        e = json.loads(r.stdout.strip().splitlines()[-1])
+        print(f"\n== EL07 alone: {e['lines']:,} staged lines in {e['districts']} districts (staged in {e['make_s']:.1f}s)")
+        print(f"EL07       {e['el07_s']:7.2f}s   peak memory {e['peak_mb'] / 1024:.2f} GB   flagged {e['flagged']:,} "
+              f"({'as planted' if e['flagged'] == e['expected'] else 'DIFFERS from ' + format(e['expected'], ',')})")
     tidy = [r for r in rows if r["kind"] == "tidy"]
     if len(tidy) >= 2:
         a, b = tidy[-2], tidy[-1]

@@ -215,17 +215,18 @@ def _all_ids(d: District) -> set[str]:
 def _rename_collisions(d: District, seen: set[str]) -> int:
     """Districts are generated apart, so two of them can draw the same identity number for two different people
     (about a thousand pairs in a city of 16 districts of a million lines): that would be an EL07 nobody planted.
-    Each such number in ``d`` becomes another with the same place, year and month of birth and the same last four
-    characters (so its masked form, as disclosures and truth keys show it, is unchanged), in every table and in
-    d's truth. Returns how many were renamed."""
+    Each such number in ``d`` becomes another with the same place and year of birth, the nearest free birthday,
+    and the same last four characters (so its masked form, as disclosures and truth keys show it, is unchanged),
+    in every table and in d's truth. Returns how many were renamed."""
     from .district import with_check_digits
 
     ids = _all_ids(d)
     new_of: dict[str, str] = {}
     for old in sorted(ids & seen):
-        y, m, day = int(old[6:10]), int(old[10:12]), int(old[12:14])
-        days = sorted(range(1, 29), key=lambda x: (abs(x - day), x))           # the nearest day first
-        cands = with_check_digits(np.array([f"{old[:12]}{x:02d}{old[14:17]}" for x in days], dtype="U17"))
+        born = _birth(old)
+        year = pd.date_range(f"{born.year}-01-01", f"{born.year}-12-31")
+        days = sorted(year, key=lambda x: (abs((x - born).days), x))          # the nearest birthday first
+        cands = with_check_digits(np.array([f"{old[:6]}{x:%Y%m%d}{old[14:17]}" for x in days], dtype="U17"))
         new = next((c for c in cands if c[-1] == old[-1] and c != old and c not in seen and c not in ids
                     and c not in new_of.values()), None)
         if new is None:
