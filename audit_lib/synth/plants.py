@@ -402,7 +402,9 @@ def el03(g):
         recips = set(g.appr.loc[g.appr["person"].isin(members), "person"].tolist())
         for q in recips:
             _key(g, "EL03", p.pid[q])
-            g.busy.add(q)
+        # the whole household is spoken for: a later plant approving another member would make them a recipient
+        # this truth does not list (seen at a million lines)
+        g.busy.update(members)
 
 
 def el04(g):
