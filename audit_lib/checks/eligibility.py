@@ -124,12 +124,17 @@ def el07(contexts: list):
     con = staged_connect(spill)
     try:
         view = ok_payments(con, contexts)
+        # Plain hash aggregates only (they spill to disk); DISTINCT aggregates over a province's lines do not,
+        # so the districts are listed only for the few keys flagged.
         out = con.execute(f"""
-            SELECT person_id, item_code, period, count(DISTINCT district)::BIGINT AS n,
-                   sum(amount)::BIGINT AS amount_fen,
-                   string_agg(DISTINCT district, ',' ORDER BY district) AS districts
-            FROM {view} GROUP BY person_id, item_code, period
-            HAVING count(DISTINCT district) >= 2
+            WITH per AS (SELECT person_id, item_code, period, district, sum(amount) AS amount
+                         FROM {view} GROUP BY person_id, item_code, period, district),
+                 hit AS (SELECT person_id, item_code, period FROM per GROUP BY person_id, item_code, period
+                         HAVING count(*) >= 2)
+            SELECT person_id, item_code, period, count(*)::BIGINT AS n, sum(amount)::BIGINT AS amount_fen,
+                   string_agg(district, ',' ORDER BY district) AS districts
+            FROM per SEMI JOIN hit USING (person_id, item_code, period)
+            GROUP BY person_id, item_code, period
             ORDER BY person_id, item_code, period""").df()
     finally:
         con.close()
