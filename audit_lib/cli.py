@@ -120,7 +120,7 @@ def _cmd_demo(args) -> int:
     return _incomplete(folder)
 
 
-_TIMING_ZH = {"checks": "检查", "workpaper": "工作底稿", "notebook": "笔记本", "render": "报告", "sign": "签名",
+_TIMING_ZH = {"verify": "验证", "checks": "检查", "workpaper": "工作底稿", "notebook": "笔记本", "render": "报告", "sign": "签名",
               "total": "合计"}
 
 
@@ -150,6 +150,18 @@ def _incomplete(folder: Path) -> int:
 
     st = statement_of(folder) or {}
     return 1 if st.get("predicate", {}).get("incomplete") else 0
+
+
+def _cmd_region(args) -> int:
+    from .region.runner import run_region
+
+    timings: dict = {}
+    folder = run_region(args.year, runs=args.runs or None, archive_root=args.archive, code=args.code,
+                        name=args.name, key_path=args.key, params_path=args.params, trusted=args.trusted_keys,
+                        timings=timings)
+    _print_times(timings)
+    print(folder)
+    return _incomplete(folder)
 
 
 def _cmd_batch(args) -> int:
@@ -350,6 +362,25 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--archive", help=ARCHIVE)
     b.add_argument("--key", help=KEY)
     b.set_defaults(func=_cmd_batch)
+
+    rg = sub.add_parser("region", help=tr("市/省区域报告：先验证各区县运行，再做跨区检查（EL07），签名并归档",
+                                          "the city or province report: verify each district run, then the "
+                                          "cross-district checks (EL07); signed and archived"))
+    rg.add_argument("runs", nargs="*", metavar=tr("区县运行文件夹", "DISTRICT_RUN"),
+                    help=tr("所依据的区县运行（默认：档案库中该年度每个区县的最新运行）",
+                            "the district runs to rest on (default: the latest run of each district of the year in "
+                            "the archive)"))
+    rg.add_argument("--year", type=int, required=True, help=tr("审计年度", "the audit year"))
+    rg.add_argument("--archive", help=ARCHIVE)
+    rg.add_argument("--code", help=tr("市或省的区划代码，例如 120000（默认：由各区县代码推出）",
+                                      "the city's or province's code, e.g. 120000 (default: from the districts' codes)"))
+    rg.add_argument("--name", help=tr("市或省的名称，例如 天津市（省级可省略）",
+                                      "the city's or province's name, e.g. 天津市 (optional for a province)"))
+    rg.add_argument("--params", help=tr("区域参数文件（跨区检查的参数）", "region params file (the cross-district checks' "
+                                                                "parameters)"))
+    rg.add_argument("--key", help=KEY)
+    rg.add_argument("--trusted-keys", help=TRUSTED)
+    rg.set_defaults(func=_cmd_region)
 
     k = sub.add_parser("keygen", help=tr("生成 Ed25519 签名密钥并信任其公钥", "make an Ed25519 signing key and trust its "
                                                                    "public key"))

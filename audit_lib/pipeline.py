@@ -79,11 +79,22 @@ def check_package(directory: str | Path, params=None):
     return a.package, a.outcomes, a.findings
 
 
-def check_region(directories: list, params=None):
+def card_holding(beneficiaries: pd.DataFrame, cards: pd.DataFrame) -> float:
+    """The share of beneficiaries (people) who hold a card in normal state with an account: the report's
+    approximation of the 95 % card-holding target, which is set for all residents."""
+    b = beneficiaries["person_id"].drop_duplicates()
+    if not len(b):
+        return 0.0
+    active = cards.loc[(cards["status"] == "normal") & cards["account_no"].notna(), "person_id"]
+    return float(b.isin(set(active)).mean())
+
+
+def check_region(directories: list, params=None, region: dict | None = None):
     """Several districts' packages: the cross-district checks over all of them. Each package is read once,
     validated and staged as Parquet in a temporary folder (under TMPDIR), then let go: memory holds one district
     at a time, and the checks run in DuckDB over the staged files, spilling to disk when they must. A package of
-    another year, or a district given twice, is refused as soon as it is read."""
+    another year, or a district given twice, is refused as soon as it is read. ``region`` ({code, name}) names the
+    city or province in findings.json (else the districts' codes and names joined)."""
     import gc
     import tempfile
 
@@ -114,13 +125,21 @@ def check_region(directories: list, params=None):
                              for t, m in usable_tables(p, params.max_quarantined_share).items()})
             staged.append(stage(p, Path(tmp)))
             quarantines.append(p.quarantine.assign(file=p.district_code + "/" + p.quarantine["file"]))
-            pkgs.append(_Summary(p.district_code, p.district_name, p.year, list(p.files)))
+            pkgs.append(_Summary(p.district_code, p.district_name, p.year, list(p.files),
+                                 card_holding(p.tables["beneficiaries"], p.tables["cards"]),
+                                 int(p.tables["beneficiaries"]["person_id"].nunique())))
             del p
             gc.collect()
         outcomes = run_checks(staged, params.overrides, list(params.checks) if params.checks else None,
                               unusable=unusable)
-    meta = {"district_code": ",".join(seen), "district_name": "、".join(p.district_name for p in pkgs), "year": year}
-    return pkgs, outcomes, findings_doc(meta, outcomes, quality.combine(quarantines), params.overrides)
+    if region:
+        meta = {"district_code": region["code"], "district_name": region["name"], "year": year}
+        extra = {"districts": sorted(seen)}
+    else:
+        meta = {"district_code": ",".join(seen), "district_name": "、".join(p.district_name for p in pkgs),
+                "year": year}
+        extra = None
+    return pkgs, outcomes, findings_doc(meta, outcomes, quality.combine(quarantines), params.overrides, extra)
 
 
 @dataclass(frozen=True)
@@ -130,6 +149,8 @@ class _Summary:
     district_name: str
     year: int
     files: list
+    card_holding: float = 0.0
+    beneficiaries: int = 0
 
 
-__all__ = ["Audit", "REGISTRY", "audit_package", "check_package", "check_region", "usable_tables"]
+__all__ = ["Audit", "REGISTRY", "audit_package", "card_holding", "check_package", "check_region", "usable_tables"]

@@ -166,7 +166,21 @@ def run_checks(ctx: Context | list[Context], parameters: dict | None = None, sel
                     registry) for c in checks]
 
 
-def findings_doc(meta: dict, outcomes: list[Outcome], quarantine: pd.DataFrame, parameters: dict) -> dict:
+def at_risk(outcomes: list[Outcome]) -> dict:
+    """The money at risk: the flagged payment lines of every check that judges payments (statistics and the
+    audit sample are not money at risk), each line counted once however many checks flag it."""
+    parts = [o.records[["key", "amount_fen"]] for o in outcomes
+             if o.status == "flagged" and o.check.family != "statistics" and o.check.severity != "info"
+             and o.check.key == "payment_id" and o.records is not None and "amount_fen" in o.records]
+    if not parts:
+        return {"payments": 0, "amount_fen": 0}
+    both = pd.concat(parts, ignore_index=True).drop_duplicates("key")
+    return {"payments": int(len(both)),
+            "amount_fen": int(pd.to_numeric(both["amount_fen"]).fillna(0).astype("int64").sum())}
+
+
+def findings_doc(meta: dict, outcomes: list[Outcome], quarantine: pd.DataFrame, parameters: dict,
+                 extra: dict | None = None) -> dict:
     from .. import findings
 
     used = {o.check.id: effective_params(o.check, parameters.get(o.check.id)) for o in outcomes if o.check.params}
@@ -174,5 +188,6 @@ def findings_doc(meta: dict, outcomes: list[Outcome], quarantine: pd.DataFrame, 
         if quarantine is not None and len(quarantine) else []
     doc = {"schema": findings.SCHEMA, "district_code": meta["district_code"],
            "district_name": meta.get("district_name", ""), "year": int(meta["year"]), "parameters": used,
-           "checks": [o.as_json() for o in outcomes], "data_quality": dq}
+           "checks": [o.as_json() for o in outcomes], "data_quality": dq, "at_risk": at_risk(outcomes),
+           **(extra or {})}
     return findings.finalise(doc)

@@ -65,6 +65,22 @@ def predicate(*, run_id: str, meta: dict, supersedes: str | None, params: dict, 
     }
 
 
+def region_predicate(*, run_id: str, meta: dict, supersedes: str | None, params: dict, runs: list[dict],
+                     notebook: Path, notebook_sha256: str, started: str, finished: str, findings_digest: str,
+                     signer: str, keyid: str, checks: list[dict], in_error: list[str]) -> dict:
+    """A region run's predicate: the district runs it rests on (each by place, attestation sha256, findings
+    digest, signer, and the package it recorded), so verify checks the chain and reproduce re-derives it."""
+    p = predicate(run_id=run_id, meta=meta, supersedes=supersedes, params=params, package_path="", files=[],
+                  notebook=notebook, notebook_sha256=notebook_sha256, started=started, finished=finished,
+                  findings_digest=findings_digest, signer=signer, keyid=keyid, checks=checks, in_error=in_error)
+    del p["package"]
+    p["kind"] = "region"
+    p["district_runs"] = [{k: r[k] for k in ("run", "run_id", "district_code", "district_name",
+                                             "attestation_sha256", "findings_digest", "signer", "package")}
+                          for r in runs]
+    return p
+
+
 def code_differences(recorded: list[dict], registry) -> list[str]:
     """Checks whose code now differs from the code a run recorded (or that are not registered any more)."""
     from ..checks.registry import fingerprint

@@ -10,6 +10,7 @@ with the recorded parameters, and the findings digests compared.
 from __future__ import annotations
 
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -116,7 +117,77 @@ def verify(run_dir: str | Path, trusted: str | Path | None = None, allow_demo: b
         if digest != pred.get("findings_digest"):
             problems.append(tr("findings.json 的摘要与签名的审计发现摘要不同",
                                "findings.json's digest differs from the signed findings digest"))
+    if pred.get("kind") == "region":
+        problems += chain(run_dir, pred, trusted, allow_demo)
     return problems, st
+
+
+_RUN_REL = re.compile(r"^[0-9]{4}/[0-9]{6}/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
+
+
+def chain(run_dir: Path, pred: dict, trusted, allow_demo: bool) -> list[str]:
+    """A region run's district runs, each where the region's signed statement says, with the attestation it
+    pinned (so a district run changed, replaced by another or rolled back fails), and each verifying itself."""
+    root = Path(run_dir).parent.parent.parent
+    runs = pred.get("district_runs")
+    if not isinstance(runs, list) or not runs:
+        return [tr("区域运行没有列出其依据的区县运行", "the region run names no district runs")]
+    problems = []
+    for r in runs:
+        rel = r.get("run") if isinstance(r, dict) else None
+        if not isinstance(rel, str) or not _RUN_REL.match(rel):
+            problems.append(tr(f"区县运行的位置异常：{rel!r}", f"unexpected district run place: {rel!r}"))
+            continue
+        who = tr(f"区县运行 {rel}：", f"district run {rel}: ")
+        folder = root / rel
+        sig = folder / attest.SIGNATURE
+        if not _regular(sig):
+            problems.append(who + tr("缺失", "missing"))
+            continue
+        if sha256_file(sig) != r.get("attestation_sha256"):
+            problems.append(who + tr("签名声明已不是区域报告所依据的那一份（已改动、替换或回退）",
+                                     "its attestation is not the one the region report rests on (changed, replaced "
+                                     "or rolled back)"))
+            continue
+        try:
+            sub, st = verify(folder, trusted, allow_demo)
+        except VerificationError as e:
+            problems.append(who + str(e))
+            continue
+        if st["predicate"].get("kind") == "region":
+            problems.append(who + tr("是区域运行，不是区县运行", "a region run, not a district run"))
+        problems += [who + x for x in sub]
+    return problems
+
+
+def input_problems(folder: Path, files: list[dict], who: str = "") -> list[str]:
+    """The recorded inputs of a package folder, each checked against its recorded sha256: missing, changed and
+    added input files named (``who`` prefixes each message: the district, for a region)."""
+    from ..package.schema import FILE_EXTENSIONS
+
+    folder = Path(folder)
+    problems = []
+    recorded = {f["path"]: f for f in files}
+    if "package.yaml" not in recorded:
+        problems.append(tr(f"{who}该运行没有把 package.yaml 记为输入，不能安全地重现",
+                           f"{who}the run did not record package.yaml among its inputs; it cannot be re-produced safely"))
+    for rel, f in sorted(recorded.items()):
+        p = folder / rel
+        if Path(rel).is_absolute() or ".." in Path(rel).parts:
+            problems.append(tr(f"{who}输入路径不在数据包内：{rel}",
+                               f"{who}input path not inside the package: {rel}"))
+        elif not p.is_file():
+            problems.append(tr(f"{who}输入缺失：{rel}",
+                               f"{who}input missing: {rel}"))
+        elif sha256_file(p) != f["sha256"]:
+            problems.append(tr(f"{who}输入已改动：{rel}（sha256 与记录的不同）",
+                               f"{who}input changed: {rel} (sha256 differs from the recorded one)"))
+    if folder.is_dir():
+        for p in sorted(folder.iterdir()):
+            if p.suffix.lower() in FILE_EXTENSIONS and p.name not in recorded:
+                problems.append(tr(f"{who}输入多出：{p.name}",
+                                   f"{who}input added: {p.name}"))
+    return problems
 
 
 def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: str | Path | None = None,
@@ -130,28 +201,10 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: s
     pred = st["predicate"]
     if problems:
         return ["not verified, so not re-produced: " + p for p in problems], pred
+    if pred.get("kind") == "region":
+        return _reproduce_region(pred, package)
     folder = Path(package or pred["package"]["path"])
-    recorded = {f["path"]: f for f in pred["package"]["files"]}
-    if "package.yaml" not in recorded:
-        problems.append(tr("该运行没有把 package.yaml 记为输入，不能安全地重现",
-                           "the run did not record package.yaml among its inputs; it cannot be re-produced safely"))
-    for rel, f in sorted(recorded.items()):
-        p = folder / rel
-        if Path(rel).is_absolute() or ".." in Path(rel).parts:
-            problems.append(tr(f"输入路径不在数据包内：{rel}",
-                               f"input path not inside the package: {rel}"))
-        elif not p.is_file():
-            problems.append(tr(f"输入缺失：{rel}",
-                               f"input missing: {rel}"))
-        elif sha256_file(p) != f["sha256"]:
-            problems.append(tr(f"输入已改动：{rel}（sha256 与记录的不同）",
-                               f"input changed: {rel} (sha256 differs from the recorded one)"))
-    from ..package.schema import FILE_EXTENSIONS
-    if folder.is_dir():
-        for p in sorted(folder.iterdir()):
-            if p.suffix.lower() in FILE_EXTENSIONS and p.name not in recorded:
-                problems.append(tr(f"输入多出：{p.name}",
-                                   f"input added: {p.name}"))
+    problems += input_problems(folder, pred["package"]["files"])
     from ..checks import REGISTRY
 
     for m in pred["parameters"].get("checks_from") or []:
@@ -166,6 +219,39 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: s
     if problems:
         return problems, pred
     _, _, doc = check_package(folder, params)
+    if doc["digest"] != pred["findings_digest"]:
+        problems.append(tr(f"审计发现不同：记录的为 {pred['findings_digest']}，重跑得到 {doc['digest']}",
+                           f"findings differ: recorded {pred['findings_digest']}, re-run {doc['digest']}"))
+    return problems, pred
+
+
+def _reproduce_region(pred: dict, package) -> tuple[list[str], dict]:
+    """A region run (verified, chain included): the district runs' recorded packages, each input checked, the
+    cross-district checks again with the recorded parameters, the findings digests compared."""
+    from ..checks import REGISTRY
+    from ..params import Params
+    from ..region.data import region_findings
+
+    if package:
+        raise AuditError(tr("区域运行依据各区县运行记录的数据包；--package 只用于区县运行",
+                            "a region run rests on the packages its district runs recorded; --package is for "
+                            "district runs only"))
+    runs = pred["district_runs"]
+    problems = []
+    for r in runs:
+        problems += input_problems(Path(r["package"]["path"]), r["package"]["files"],
+                                   who=f"{r['district_code']}（{r['run']}）: ")
+    if problems:
+        return problems, pred
+    params = Params.from_record(pred["parameters"])
+    problems += attest.code_differences(pred.get("code", {}).get("checks"), REGISTRY)
+    if problems:
+        return problems, pred
+    try:
+        _, _, doc = region_findings(runs, params, {"district_code": pred["district_code"],
+                                                   "district_name": pred.get("district_name", "")})
+    except VerificationError as e:
+        return [str(e)], pred
     if doc["digest"] != pred["findings_digest"]:
         problems.append(tr(f"审计发现不同：记录的为 {pred['findings_digest']}，重跑得到 {doc['digest']}",
                            f"findings differ: recorded {pred['findings_digest']}, re-run {doc['digest']}"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..checks import Context
-from ..pipeline import audit_package
+from ..pipeline import audit_package, card_holding
 from ..checks.basis import for_district
 
 
@@ -63,9 +63,7 @@ def overview(ctx: Context) -> dict:
     item_month = ctx.sql("""select item_code, period, count(*) as lines, sum(amount) as amount_fen from ok
                             group by 1, 2 order by 1, 2""", ok=ok[["item_code", "period", "amount"]])
     b = ctx.beneficiaries["person_id"].drop_duplicates()
-    cards = ctx.cards
-    active = cards[(cards["status"] == "normal") & cards["account_no"].notna()]["person_id"].drop_duplicates()
-    holding = float(b.isin(set(active)).mean()) if len(b) else 0.0
+    holding = card_holding(ctx.beneficiaries, ctx.cards)
     failed = ctx.pay[ctx.pay["status"] == "failed"]
     return {"per_item": per_item, "monthly": monthly, "item_month": item_month, "card_holding": holding, "beneficiaries": int(len(b)),
             "lines": int(len(ctx.pay)), "success_lines": int(len(ok)), "failed_lines": int(len(failed)),

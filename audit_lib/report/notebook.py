@@ -14,7 +14,7 @@ PARAMETERS = ("district_code", "year", "package", "params_file", "run_data", "ru
               "supersedes")
 
 
-def refuse_unknown_parameters() -> None:
+def refuse_unknown_parameters(allowed: tuple = PARAMETERS) -> None:
     """A parameter papermill injected that this notebook does not have (``-p packge DIR``) would otherwise be
     ignored and the default used: refuse it, naming the nearest parameter."""
     import ast
@@ -35,10 +35,10 @@ def refuse_unknown_parameters() -> None:
         except SyntaxError:
             continue
         names = {t.id for n in body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
-        for name in sorted(names - set(PARAMETERS)):
-            near = difflib.get_close_matches(name, PARAMETERS, n=1)
+        for name in sorted(names - set(allowed)):
+            near = difflib.get_close_matches(name, allowed, n=1)
             raise AuditError(f"未知参数 unknown parameter '{name}'" + (f"；是否应为 did you mean '{near[0]}'?" if near
-                                                                     else "") + f"（本笔记本的参数：{', '.join(PARAMETERS)}）")
+                                                                     else "") + f"（本笔记本的参数：{', '.join(allowed)}）")
 
 
 def _package_path(package: str) -> Path:

@@ -27,6 +27,16 @@ p.meta, p.note { color: #555; font-size: 12px; }
 pre { white-space: pre-wrap; }
 code { background: #eef2f6; padding: 1px 4px; }
 a.anchor-link { display: none; }
+/* the region report's district x check heat map */
+table.heat { border-collapse: collapse; font-size: 11px; margin: 8px 0; }
+table.heat th, table.heat td { border: 1px solid #d5d9de; padding: 2px 4px; text-align: center; min-width: 44px; }
+table.heat th.d, table.heat td.d { text-align: left; white-space: nowrap; }
+table.heat thead th { background: #eef2f6; writing-mode: vertical-rl; vertical-align: bottom; height: 96px; }
+table.heat thead th.d { writing-mode: horizontal-tb; }
+table.heat td span { display: block; font-size: 10px; color: #333; }
+table.heat td.na { color: #999; background: #f7f7f7; }
+p.legend span { display: inline-block; width: 18px; height: 10px; margin: 0 2px 0 8px; }
+td.bad { color: #a93226; font-weight: bold; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
   body { background: #fff; }

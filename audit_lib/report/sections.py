@@ -222,22 +222,13 @@ def caveats(d: RunData) -> str:
 
 
 def at_risk(d: RunData) -> dict:
-    """The money at risk, each payment counted once however many checks flag it; the money other checks
-    attribute to records that are not payments (unpaid approvals, idle funds…), apart; statistical checks and
-    the audit sample are not money at risk."""
-    parts, others = [], []
-    for c in d.findings["checks"]:
-        if c["status"] != "flagged" or c["family"] == "statistics" or c["severity"] == "info":
-            continue
-        ev = d.evidence.get(c["id"])
-        if c["key"] == "payment_id" and ev is not None and "amount_fen" in ev:
-            parts.append(ev[["key", "amount_fen"]].drop_duplicates("key"))
-        elif c["amount_fen"]:
-            others.append(c)
-    both = pd.concat(parts, ignore_index=True).drop_duplicates("key") if parts else pd.DataFrame(
-        {"key": [], "amount_fen": []})
-    return {"payments": int(len(both)), "amount_fen": int(pd.to_numeric(both["amount_fen"]).fillna(0).sum()),
-            "others": others}
+    """The money at risk as findings.json records it (each payment counted once however many checks flag it);
+    the money other checks attribute to records that are not payments (unpaid approvals, idle funds…), apart;
+    statistical checks and the audit sample are not money at risk."""
+    others = [c for c in d.findings["checks"] if c["status"] == "flagged" and c["family"] != "statistics"
+              and c["severity"] != "info" and c["key"] != "payment_id" and c["amount_fen"]]
+    r = d.findings.get("at_risk") or {"payments": 0, "amount_fen": 0}
+    return {"payments": r["payments"], "amount_fen": r["amount_fen"], "others": others}
 
 
 def conclusion(d: RunData) -> str:
