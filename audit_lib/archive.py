@@ -138,6 +138,23 @@ def reserve(root: Path, year: int, code: str, digest: str) -> tuple[str, Path]:
                         "could not reserve a run id"))
 
 
+def reserve_exact(root: Path, year: int, code: str, run_id: str) -> Path:
+    """Reserve a run id computed elsewhere (a cluster worker named its run): refused if taken."""
+    res = root / ".tmp" / "reserved"
+    res.mkdir(parents=True, exist_ok=True)
+    folder = res / f"{year}-{code}-{run_id}"
+    try:
+        folder.mkdir()
+    except FileExistsError:
+        raise AuditError(tr(f"运行编号 {run_id} 已被占用", f"run id {run_id} is taken")) from None
+    (folder / "owner").write_text(owner_tag(), encoding="utf-8")
+    if run_dir(root, year, code, run_id).exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        raise AuditError(tr(f"{run_dir(root, year, code, run_id)} 已存在；档案库中的内容从不覆盖",
+                            f"{run_dir(root, year, code, run_id)} exists already; the archive is never overwritten"))
+    return folder
+
+
 @contextmanager
 def staging(root: Path, run_id: str):
     """A temporary folder for a run under <archive>/.tmp; removed if the run does not complete."""

@@ -81,8 +81,21 @@ def _cmd_check(args) -> int:
     from .pipeline import check_package, check_region
 
     params = Params.from_file(args.params) if args.params else Params()
+    if args.scheduler and len(args.dirs) < 2:
+        raise AuditError(tr("--scheduler 用于多个数据包的跨区检查；单个区县请直接运行 audit check",
+                            "--scheduler is for the cross-district checks over several packages; check one district "
+                            "without it"))
     if len(args.dirs) == 1:
         _, outcomes, doc = check_package(args.dirs[0], params)
+    elif args.scheduler:
+        from .checks.staged import using_executor
+        from .cluster import BucketExecutor, client
+
+        if args.buckets < 1:
+            raise AuditError(tr("--buckets 至少为 1", "--buckets must be at least 1"))
+        with client(args.scheduler, args.tls_ca_file, args.tls_cert, args.tls_key) as c, \
+                using_executor(BucketExecutor(c, args.buckets)):
+            _, outcomes, doc = check_region(args.dirs, params, stage_dir=args.shared)
     else:
         _, outcomes, doc = check_region(args.dirs, params)
     path = Path(args.out) if args.out else Path("findings.json")     # never into the package folder handed over
@@ -152,6 +165,53 @@ def _incomplete(folder: Path) -> int:
     return 1 if st.get("predicate", {}).get("incomplete") else 0
 
 
+def _cmd_compute(args) -> int:
+    """On a cluster worker: a district run's files, unsigned, and the draft of its statement."""
+    import json
+    import tempfile
+
+    from . import archive
+    from .report import data as rdata
+    from .runner import _now, render_run, resolve
+
+    _die_with_parent()
+    started = _now()
+    package, params = resolve(args.target, args.params)
+    d = rdata.prepare(package, params)
+    import datetime as dt
+
+    run_id = archive.run_id_for(d.findings["digest"], dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=False)
+    with tempfile.TemporaryDirectory(prefix="audit-compute-") as scratch:
+        draft = render_run(d, package, params, out, Path(scratch), run_id, args.signer, args.keyid,
+                           args.supersedes, Path(scratch) / "kernels", started, {})
+    (out / "draft.json").write_text(json.dumps(draft, ensure_ascii=False, default=str), encoding="utf-8")
+    print(out)
+    return 0
+
+
+def _die_with_parent() -> None:
+    """A worker's run goes when the worker goes (a worker lost in the middle of a batch leaves nothing computing):
+    the run and its kernel are killed, as a group, once the parent process is gone."""
+    import os
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            if os.getppid() != parent:
+                if os.getpgrp() == os.getpid():      # a group of its own (as the worker starts it): all of it
+                    os.killpg(os.getpgrp(), signal.SIGKILL)
+                os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _cmd_region(args) -> int:
     from .region.runner import run_region
 
@@ -171,8 +231,15 @@ def _cmd_batch(args) -> int:
         raise AuditError(tr("--jobs 至少为 1", "--jobs must be at least 1"))
     if args.timeout is not None and args.timeout <= 0:
         raise AuditError(tr("--timeout 应为正的秒数", "--timeout must be a positive number of seconds"))
-    jobs = run_batch(args.items, jobs=args.jobs, archive=args.archive, key=args.key, timeout=args.timeout,
-                     retries=args.retries)
+    if args.scheduler:
+        from . import cluster
+
+        with cluster.client(args.scheduler, args.tls_ca_file, args.tls_cert, args.tls_key) as c:
+            jobs = cluster.run_batch(c, args.items, archive_root=args.archive, key=args.key, timeout=args.timeout,
+                                     retries=args.retries)
+    else:
+        jobs = run_batch(args.items, jobs=args.jobs, archive=args.archive, key=args.key, timeout=args.timeout,
+                         retries=args.retries)
     for line in summary(jobs):
         print(line)
     return 1 if any(j.status in ("failed", "timeout") for j in jobs) else 0
@@ -316,6 +383,16 @@ def _cmd_template(args) -> int:
     return 0
 
 
+def _cluster_options(p) -> None:
+    p.add_argument("--scheduler", metavar=tr("地址", "ADDRESS"),
+                   help=tr("交给 Dask 集群：tcp://主机:端口、tls://主机:端口，或 local[:N]（本机启动 N 个工作进程）；"
+                           "签名始终在本机", "send the work to a Dask cluster: tcp://HOST:PORT, tls://HOST:PORT, or "
+                                         "local[:N] (N worker processes here); signing stays on this machine"))
+    p.add_argument("--tls-ca-file", help=tr("集群 CA 证书（tls://）", "the cluster's CA certificate (tls://)"))
+    p.add_argument("--tls-cert", help=tr("本机客户端证书（tls://）", "this client's certificate (tls://)"))
+    p.add_argument("--tls-key", help=tr("本机客户端私钥（tls://）", "this client's private key (tls://)"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .i18n import install_argparse
 
@@ -353,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                                  "does not stop the rest"))
     b.add_argument("items", nargs="+", metavar=tr("数据包文件夹|参数文件.yaml", "DIR|PARAMS.yaml"),
                    help=tr("各区县的数据包文件夹或参数文件", "each district's package folder or params file"))
+    _cluster_options(b)
     b.add_argument("--jobs", type=int, default=2, help=tr("同时运行的进程数（默认 2）", "processes at once (default 2)"))
     b.add_argument("--timeout", type=float, help=tr("每个区县的时限（秒）；超时即终止其整个进程组",
                                                     "each district's time limit in seconds; past it, its whole "
@@ -362,6 +440,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--archive", help=ARCHIVE)
     b.add_argument("--key", help=KEY)
     b.set_defaults(func=_cmd_batch)
+
+    cp = sub.add_parser("compute", help=tr("（集群工作节点使用）计算一次区县运行的文件，不签名",
+                                           "(used on cluster workers) compute a district run's files, unsigned"))
+    cp.add_argument("target", metavar=tr("数据包文件夹|参数文件.yaml", "DIR|PARAMS.yaml"))
+    cp.add_argument("--params")
+    cp.add_argument("--out", required=True, help=tr("输出文件夹（须不存在）", "output folder (must not exist)"))
+    cp.add_argument("--signer", required=True, help=tr("报告中写明的签名人", "the signer the report names"))
+    cp.add_argument("--keyid", required=True, help=tr("签名人的密钥编号", "the signer's key id"))
+    cp.add_argument("--supersedes", help=tr("所替代的运行编号", "the run id superseded"))
+    cp.set_defaults(func=_cmd_compute)
 
     rg = sub.add_parser("region", help=tr("市/省区域报告：先验证各区县运行，再做跨区检查（EL07），签名并归档",
                                           "the city or province report: verify each district run, then the "
@@ -492,6 +580,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--params", help=tr("参数文件", "params file"))
     c.add_argument("--out", help=tr("findings.json 的写出位置（默认：当前目录的 findings.json）",
                                     "where findings.json goes (default: findings.json here)"))
+    _cluster_options(c)
+    c.add_argument("--shared", help=tr("集群各节点共享的文件夹，暂存 Parquet（默认：本机临时文件夹，只适用于 local）",
+                                       "a folder every cluster node shares, for the staged Parquet (default: a "
+                                       "temporary folder here, good for local only)"))
+    c.add_argument("--buckets", type=int, default=16, help=tr("EL07 按身份证号哈希分桶的桶数（默认 16）",
+                                                              "EL07's hash buckets of the identity number (default 16)"))
     c.set_defaults(func=_cmd_check)
     return p
 

@@ -89,12 +89,13 @@ def card_holding(beneficiaries: pd.DataFrame, cards: pd.DataFrame) -> float:
     return float(b.isin(set(active)).mean())
 
 
-def check_region(directories: list, params=None, region: dict | None = None):
+def check_region(directories: list, params=None, region: dict | None = None, stage_dir: str | Path | None = None):
     """Several districts' packages: the cross-district checks over all of them. Each package is read once,
     validated and staged as Parquet in a temporary folder (under TMPDIR), then let go: memory holds one district
     at a time, and the checks run in DuckDB over the staged files, spilling to disk when they must. A package of
     another year, or a district given twice, is refused as soon as it is read. ``region`` ({code, name}) names the
-    city or province in findings.json (else the districts' codes and names joined)."""
+    city or province in findings.json (else the districts' codes and names joined). ``stage_dir`` is where the
+    staged Parquet goes (a path a cluster's workers share), else TMPDIR."""
     import gc
     import tempfile
 
@@ -105,7 +106,9 @@ def check_region(directories: list, params=None, region: dict | None = None):
     # only what the cross-district checks read (the contract's required tables are always read and validated)
     needs = sorted({n for c in select_checks(REGISTRY, list(params.checks) if params.checks else None, multi=True)
                     for n in c.needs})
-    with tempfile.TemporaryDirectory(prefix="audit-region-") as tmp:
+    if stage_dir is not None:
+        Path(stage_dir).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="audit-region-", dir=stage_dir) as tmp:
         pkgs, staged, unusable, quarantines = [], [], {}, []
         seen: dict[str, str] = {}
         year = params.year

@@ -7,7 +7,7 @@ import pandas as pd
 from ..package.identity import age_on, validate
 from . import basis as B
 from .context import Context, isin, lookup
-from .staged import StagedDistrict, ok_payments
+from .staged import StagedDistrict, bucket_executor, ok_payments, write_buckets
 from .staged import connect as staged_connect
 from .registry import Result, check, keyed as _keyed
 
@@ -119,13 +119,33 @@ def el06(t: Context):
                    "audit check on several package folders).")
 def el07(contexts: list):
     # In DuckDB over every district's successful lines, staged as Parquet for a city or a province (out of core,
-    # spilling to disk beyond its memory limit) or registered from memory for a few districts.
-    spill = next((x.ok_path.parent / "spill" for x in contexts if isinstance(x, StagedDistrict)), None)
-    con = staged_connect(spill)
-    try:
-        view = ok_payments(con, contexts)
-        # Plain hash aggregates only (they spill to disk); DISTINCT aggregates over a province's lines do not,
-        # so the districts are listed only for the few keys flagged.
+    # spilling to disk beyond its memory limit) or registered from memory for a few districts; on a cluster, the
+    # same query per hash bucket of the identity number, merged in the same order.
+    executor = bucket_executor()
+    if executor is not None and contexts and all(isinstance(x, StagedDistrict) for x in contexts):
+        folders = write_buckets(contexts, executor.buckets)
+        parts = [p for p in executor.map(folders) if len(p)]
+        out = (pd.concat(parts, ignore_index=True).sort_values(["person_id", "item_code", "period"],
+                                                              ignore_index=True)
+               if parts else el07_query(None, None))
+    else:
+        spill = next((x.ok_path.parent / "spill" for x in contexts if isinstance(x, StagedDistrict)), None)
+        con = staged_connect(spill)
+        try:
+            out = el07_query(con, ok_payments(con, contexts))
+        finally:
+            con.close()
+    return Result(out, metrics={"districts": sorted(c.district_code for c in contexts)})
+
+
+def el07_query(con, view: str | None) -> pd.DataFrame:
+    """EL07's query over a view of (district, person_id, item_code, period, amount): plain hash aggregates only
+    (they spill to disk; DISTINCT aggregates over a province's lines do not), so the districts are listed only
+    for the few keys flagged. With no connection: the empty result, typed."""
+    if con is None:
+        out = pd.DataFrame({"person_id": [], "item_code": [], "period": [], "n": [], "amount_fen": [],
+                            "districts": []})
+    else:
         out = con.execute(f"""
             WITH per AS (SELECT person_id, item_code, period, district, sum(amount) AS amount
                          FROM {view} GROUP BY person_id, item_code, period, district),
@@ -136,12 +156,9 @@ def el07(contexts: list):
             FROM per SEMI JOIN hit USING (person_id, item_code, period)
             GROUP BY person_id, item_code, period
             ORDER BY person_id, item_code, period""").df()
-    finally:
-        con.close()
     out["amount_fen"] = out["amount_fen"].astype("int64")
     out["n"] = out["n"].astype("int64")
     for c in ("person_id", "item_code", "period", "districts"):
         out[c] = out[c].astype("str")
     out["key"] = out["person_id"] + "|" + out["item_code"] + "|" + out["period"]
-    return Result(out, metrics={"districts": sorted(c.district_code for c in contexts)})
-
+    return out

@@ -7,7 +7,9 @@ StagedDistricts; ``ok_payments(con, items)`` gives it one DuckDB view over all o
 """
 from __future__ import annotations
 
+import contextvars
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,3 +90,38 @@ def ok_payments(con: duckdb.DuckDBPyConnection, items: list, name: str = "ok_pay
         parts.append(f"SELECT '{code}' AS district, {', '.join(OK_COLUMNS)} FROM {src}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL ".join(parts))
     return name
+
+
+# ---------------------------------------------------------------- hash buckets for a cluster
+
+_EXECUTOR: contextvars.ContextVar = contextvars.ContextVar("audit_bucket_executor", default=None)
+
+
+def bucket_executor():
+    """The cluster's bucket executor (``map(folders) -> results``, ``buckets``) while one is in use, else None."""
+    return _EXECUTOR.get()
+
+
+@contextmanager
+def using_executor(executor):
+    token = _EXECUTOR.set(executor)
+    try:
+        yield executor
+    finally:
+        _EXECUTOR.reset(token)
+
+
+def write_buckets(items: list, buckets: int) -> list[str]:
+    """The staged districts' lines split into ``buckets`` hash buckets of the identity number, as Parquet folders
+    ``<staging>/buckets/bucket=<n>/`` (DuckDB PARTITION_BY): every line of one person falls in one bucket, so a
+    per-person check over each bucket, merged, is the check over all. Returns the bucket folders that exist."""
+    folder = Path(items[0].ok_path).parent / "buckets"
+    con = connect(Path(items[0].ok_path).parent / "spill")
+    try:
+        view = ok_payments(con, items)
+        con.execute(f"""COPY (SELECT district, person_id, item_code, period, amount,
+                                     hash(person_id) % {int(buckets)} AS bucket FROM {view})
+                        TO '{_sql_text(str(folder))}' (FORMAT parquet, PARTITION_BY (bucket), OVERWRITE_OR_IGNORE)""")
+    finally:
+        con.close()
+    return sorted(str(p) for p in folder.glob("bucket=*") if p.is_dir())

@@ -31,7 +31,7 @@ a.anchor-link { display: none; }
 table.heat { border-collapse: collapse; font-size: 11px; margin: 8px 0; }
 table.heat th, table.heat td { border: 1px solid #d5d9de; padding: 2px 4px; text-align: center; min-width: 44px; }
 table.heat th.d, table.heat td.d { text-align: left; white-space: nowrap; }
-table.heat thead th { background: #eef2f6; writing-mode: vertical-rl; vertical-align: bottom; height: 96px; }
+table.heat thead th { background: #eef2f6; writing-mode: vertical-rl; vertical-align: bottom; height: 150px; }
 table.heat thead th.d { writing-mode: horizontal-tb; }
 table.heat td span { display: block; font-size: 10px; color: #333; }
 table.heat td.na { color: #999; background: #f7f7f7; }
