@@ -4,13 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab bench clean
+.PHONY: demo test lab bench clean lock
 
-$(STAMP): pyproject.toml
+# Installs the exact bytes requirements.lock names (every package pinned, with its sha256), then the project
+# itself without resolving anything: two fresh clones a year apart run on the same packages.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Re-resolve the lock after changing pyproject.toml's dependencies (needs uv: pip install uv).
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -o requirements.lock
 
 demo: $(STAMP)
 	$(BIN)/audit demo

@@ -133,7 +133,7 @@ def _cmd_demo(args) -> int:
     return _incomplete(folder)
 
 
-_TIMING_ZH = {"verify": "验证", "checks": "检查", "workpaper": "工作底稿", "notebook": "笔记本", "render": "报告", "sign": "签名",
+_TIMING_ZH = {"inputs": "保存输入", "verify": "验证", "checks": "检查", "workpaper": "工作底稿", "notebook": "笔记本", "render": "报告", "sign": "签名",
               "total": "合计"}
 
 
@@ -317,11 +317,29 @@ def _cmd_reproduce(args) -> int:
     from .provenance.verify import reproduce
 
     problems, pred = reproduce(args.run_dir, args.package, args.trusted_keys, allow_demo=args.demo)
+    differ = pred.get("package_differences") or []
+    if differ:
+        print(tr(f"运行时的软件包版本与现在不同（{len(differ)} 个）：", f"package versions differ from the run's ({len(differ)}):"))
+        for n in differ:
+            print(f"  {n}")
+    if pred.get("reproduce_notes"):
+        print(tr("记录的数据包已不在原处或已改动，改用档案库保存的输入（按 SHA-256）重现：",
+                 "the recorded package is gone or changed; re-produced from the inputs the archive keeps (by "
+                 "sha256):"))
+        for n in pred["reproduce_notes"]:
+            print(f"  {n}")
     for p in problems:
         print(f"{_fail()}  {p}")
     if problems:
+        if differ and any("findings differ" in p or "审计发现不同" in p for p in problems):
+            print(tr("以上软件包版本差异可能是审计发现不同的原因；请按运行记录的版本（requirements.lock）重建环境后再试",
+                     "the package differences above may be why the findings differ; rebuild the environment at the "
+                     "run's versions (requirements.lock) and try again"))
         print(tr("不能重现 NOT REPRODUCIBLE", "NOT REPRODUCIBLE"))
         return 3
+    if differ:
+        print(tr("版本差异不影响结果：审计发现逐字节相同", "the version differences did not matter: the findings are the "
+                                              "same bytes"))
     print(tr(f"可重现 reproducible：审计发现摘要 {pred['findings_digest']}",
              f"reproducible: findings digest {pred['findings_digest']}"))
     return 0

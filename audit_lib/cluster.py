@@ -195,6 +195,9 @@ def land(root: Path, result: dict, sk, expect: dict) -> Path:
     reservation = archive.reserve_exact(root, year, code, run_id)
     try:
         with archive.staging(root, run_id) as tmp:
+            from . import inputs
+
+            inputs.keep(root, Path(expect["package"]), draft["files"])
             for n, b in files.items():
                 (tmp / n).write_bytes(b)
             seal(tmp, draft, sk)

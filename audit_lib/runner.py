@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import PROJECT_ROOT, archive, findings
+from . import PROJECT_ROOT, archive, findings, inputs
 from .errors import AuditError
 from .package.load import sha256_file
 from .params import Params
@@ -141,6 +141,9 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
         with archive.staging(root, run_id) as tmp, archive.scratch(root) as scratch:
             draft = render_run(d, package, params, tmp, scratch, run_id, sk.signer, sk.keyid, supersedes,
                                root / ".tmp" / f"kernels{archive.owner_tag()}", started, timings)
+            t = time.perf_counter()
+            inputs.keep(root, package, draft["files"])        # the inputs, kept by digest, before the run lands
+            timings["inputs"] = time.perf_counter() - t
             t = time.perf_counter()
             seal(tmp, draft, sk)
             timings["sign"] = time.perf_counter() - t

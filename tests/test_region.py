@@ -116,8 +116,15 @@ def test_reproduce_a_region_run_names_a_changed_input(city, tmp_path, monkeypatc
     before = pkg.read_bytes()
     try:
         pkg.write_bytes(before + b"\n")
+        # the archive keeps the inputs the district runs read: re-produced from them, the change noted
+        problems, pred = reproduce(folder)
+        assert problems == []
+        assert any(n.startswith("120102") and "input changed: cards.csv" in n for n in pred["reproduce_notes"])
+        # without the archive's copies, it cannot be re-produced, and says which input of which district
+        shutil.rmtree(arch / ".inputs")
         problems = reproduce(folder)[0]
         assert any(p.startswith("120102") and "input changed: cards.csv" in p for p in problems)
+        assert any(p.startswith("120102") and "does not keep this input: cards.csv" in p for p in problems)
     finally:
         pkg.write_bytes(before)
     assert reproduce(folder)[0] == []

@@ -34,8 +34,47 @@ def git_commit() -> str | None:
         return None
 
 
+LOCK = PROJECT_ROOT / "requirements.lock"
+
+
+def installed_packages() -> dict:
+    """Every distribution installed in this environment: name (normalised) -> version."""
+    import re
+    from importlib import metadata
+
+    out = {}
+    for d in metadata.distributions():
+        name = d.metadata.get("Name")
+        if name:
+            out[re.sub(r"[-_.]+", "-", name).lower()] = d.version
+    return dict(sorted(out.items()))
+
+
+def lock_sha256() -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(LOCK.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def package_differences(recorded: dict | None) -> list[str]:
+    """Packages whose version now differs from the one a run recorded (or that are gone, or new)."""
+    if not recorded:
+        return []
+    now = installed_packages()
+    out = []
+    for name in sorted(set(recorded) | set(now)):
+        a, b = recorded.get(name), now.get(name)
+        if a != b and name != "audit-lib":
+            out.append(tr(f"{name}：运行时 {a or '（无）'}，现在 {b or '（无）'}", f"{name}: run {a or '(none)'}, now {b or '(none)'}"))
+    return out
+
+
 def environment() -> dict:
-    env = {"python": platform.python_version(), "platform": platform.platform()}
+    env = {"python": platform.python_version(), "platform": platform.platform(), "lock_sha256": lock_sha256(),
+           "packages": installed_packages()}
     for mod in ("pandas", "numpy", "pyarrow", "duckdb", "scipy", "papermill", "nbconvert", "openpyxl",
                 "cryptography"):
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import tempfile
 from pathlib import Path
 
 from ..errors import AuditError, VerificationError
@@ -201,10 +202,49 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: s
     pred = st["predicate"]
     if problems:
         return ["not verified, so not re-produced: " + p for p in problems], pred
+    differ = attest.package_differences(pred.get("environment", {}).get("packages"))
+    if differ:
+        pred = {**pred, "package_differences": differ}
     if pred.get("kind") == "region":
-        return _reproduce_region(pred, package)
-    folder = Path(package or pred["package"]["path"])
-    problems += input_problems(folder, pred["package"]["files"])
+        return _reproduce_region(run_dir, pred, package)
+    with tempfile.TemporaryDirectory(prefix="audit-reproduce-") as tmp:
+        if package:
+            folder = Path(package)
+            problems += input_problems(folder, pred["package"]["files"])
+        else:
+            folder, found, notes = package_for(archive_root(run_dir), pred["package"]["path"],
+                                               pred["package"]["files"], Path(tmp) / "package")
+            problems += found
+            if notes:
+                pred = {**pred, "reproduce_notes": notes}
+        return _reproduce_district(pred, folder, problems)
+
+
+def archive_root(run_dir: Path) -> Path:
+    return Path(run_dir).resolve().parent.parent.parent
+
+
+def package_for(root: Path, path: str, files: list[dict], scratch: Path, who: str = "") \
+        -> tuple[Path, list[str], list[str]]:
+    """Where a run's inputs are read from for reproduction: the recorded folder while every input there is as
+    recorded; else the archive's own copies (content-addressed), rebuilt into ``scratch``. Returns (folder,
+    problems: when neither holds them, naming both, notes: what differs at the recorded folder when the
+    archive's copies were used)."""
+    from .. import inputs
+
+    there = input_problems(Path(path), files, who)
+    if not there:
+        return Path(path), [], []
+    kept = inputs.rebuild(root, files, scratch)
+    if not kept:
+        return scratch, [], there
+    return Path(path), there + [who + x for x in kept], []
+
+
+def _reproduce_district(pred: dict, folder: Path, problems: list[str]) -> tuple[list[str], dict]:
+    from ..params import Params
+    from ..pipeline import check_package
+
     from ..checks import REGISTRY
 
     for m in pred["parameters"].get("checks_from") or []:
@@ -225,7 +265,7 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: s
     return problems, pred
 
 
-def _reproduce_region(pred: dict, package) -> tuple[list[str], dict]:
+def _reproduce_region(run_dir: Path, pred: dict, package) -> tuple[list[str], dict]:
     """A region run (verified, chain included): the district runs' recorded packages, each input checked, the
     cross-district checks again with the recorded parameters, the findings digests compared."""
     from ..checks import REGISTRY
@@ -236,22 +276,27 @@ def _reproduce_region(pred: dict, package) -> tuple[list[str], dict]:
         raise AuditError(tr("区域运行依据各区县运行记录的数据包；--package 只用于区县运行",
                             "a region run rests on the packages its district runs recorded; --package is for "
                             "district runs only"))
-    runs = pred["district_runs"]
     problems = []
-    for r in runs:
-        problems += input_problems(Path(r["package"]["path"]), r["package"]["files"],
-                                   who=f"{r['district_code']}（{r['run']}）: ")
-    if problems:
-        return problems, pred
-    params = Params.from_record(pred["parameters"])
-    problems += attest.code_differences(pred.get("code", {}).get("checks"), REGISTRY)
-    if problems:
-        return problems, pred
-    try:
-        _, _, doc = region_findings(runs, params, {"district_code": pred["district_code"],
-                                                   "district_name": pred.get("district_name", "")})
-    except VerificationError as e:
-        return [str(e)], pred
+    with tempfile.TemporaryDirectory(prefix="audit-reproduce-") as tmp:
+        runs = []
+        for i, r in enumerate(pred["district_runs"]):
+            folder, found, notes = package_for(archive_root(run_dir), r["package"]["path"], r["package"]["files"],
+                                               Path(tmp) / str(i), who=f"{r['district_code']}（{r['run']}）: ")
+            problems += found
+            if notes:
+                pred = {**pred, "reproduce_notes": pred.get("reproduce_notes", []) + notes}
+            runs.append({**r, "package": {**r["package"], "path": str(folder)}})
+        if problems:
+            return problems, pred
+        params = Params.from_record(pred["parameters"])
+        problems += attest.code_differences(pred.get("code", {}).get("checks"), REGISTRY)
+        if problems:
+            return problems, pred
+        try:
+            _, _, doc = region_findings(runs, params, {"district_code": pred["district_code"],
+                                                       "district_name": pred.get("district_name", "")})
+        except VerificationError as e:
+            return [str(e)], pred
     if doc["digest"] != pred["findings_digest"]:
         problems.append(tr(f"审计发现不同：记录的为 {pred['findings_digest']}，重跑得到 {doc['digest']}",
                            f"findings differ: recorded {pred['findings_digest']}, re-run {doc['digest']}"))

@@ -1,0 +1,106 @@
+"""Sealed for the archive: inputs kept by content, reproduce from the archive alone."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from audit_lib import inputs
+from audit_lib.package.load import sha256_file
+from audit_lib.provenance import keys
+from audit_lib.provenance.verify import reproduce
+from audit_lib.runner import run
+from audit_lib.synth import make_package
+
+
+@pytest.fixture()
+def signer(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIT_CONFIG_DIR", str(tmp_path / "cfg"))
+    key, _ = keys.keygen("审计组癸")
+    return key
+
+
+def _store(archive: Path) -> list[Path]:
+    return sorted(p for p in (archive / inputs.STORE).rglob("*") if p.is_file())
+
+
+def test_two_runs_sharing_inputs_store_them_once_read_only(tmp_path, signer):
+    pkg = tmp_path / "pkg"
+    make_package(pkg, lines=1500, seed=61)
+    archive = tmp_path / "arch"
+    r1 = run(str(pkg), archive_root=str(archive), key_path=str(signer))
+    n_files = len([p for p in pkg.iterdir() if p.is_file() and p.name != "truth.json"])
+    stored = _store(archive)
+    assert len(stored) == n_files
+    for p in stored:                                   # named by their content, read-only
+        assert p.name == sha256_file(p)
+        assert p.stat().st_mode & 0o777 == 0o440
+    r2 = run(str(pkg), archive_root=str(archive), key_path=str(signer))
+    assert r2 != r1 and _store(archive) == stored      # the second run added nothing
+    # one input changed: only that one is added
+    with open(pkg / "cards.csv", "a", encoding="utf-8") as f:
+        f.write("\n")
+    run(str(pkg), archive_root=str(archive), key_path=str(signer))
+    assert len(_store(archive)) == n_files + 1
+
+
+def test_reproduce_with_the_package_folder_deleted(tmp_path, signer):
+    pkg = tmp_path / "pkg"
+    make_package(pkg, district_code="120105", lines=1500, seed=62)
+    archive = tmp_path / "arch"
+    r = run(str(pkg), archive_root=str(archive), key_path=str(signer))
+    shutil.rmtree(pkg)
+    problems, pred = reproduce(r)
+    assert problems == []
+    assert any("input missing: payments.csv" in n for n in pred["reproduce_notes"])
+    out = subprocess.run([sys.executable, "-m", "audit_lib.cli", "reproduce", str(r)], capture_output=True,
+                         text=True, env=dict(os.environ))
+    assert out.returncode == 0 and "re-produced from the inputs the archive keeps" in out.stdout
+    # an archive copy that was tampered with is caught by its digest, not used
+    victim = inputs.path_of(archive, pred["package"]["files"][0]["sha256"])
+    os.chmod(victim, 0o640)
+    victim.write_bytes(victim.read_bytes() + b"x")
+    problems = reproduce(r)[0]
+    assert any("the archive's copy of an input changed" in p for p in problems)
+
+
+def test_reproduce_names_a_package_whose_version_differs_and_says_it_did_not_matter(tmp_path, signer, monkeypatch):
+    from audit_lib.provenance import attest
+
+    pkg = tmp_path / "pkg"
+    make_package(pkg, lines=1200, seed=63)
+    real = attest.installed_packages()
+    then = {**real, "pandas": "2.0.0", "gone-package": "1.0"}
+    monkeypatch.setattr(attest, "installed_packages", lambda: then)
+    r = run(str(pkg), archive_root=str(tmp_path / "arch"), key_path=str(signer))
+    monkeypatch.undo()
+    monkeypatch.setenv("AUDIT_CONFIG_DIR", str(tmp_path / "cfg"))
+    monkeypatch.setenv("AUDIT_LANG", "en")
+    st = __import__("audit_lib.archive", fromlist=["x"]).statement_of(r)
+    env = st["predicate"]["environment"]
+    assert env["packages"]["pandas"] == "2.0.0" and env["lock_sha256"] == sha256_file(attest.LOCK)
+    problems, pred = reproduce(r)
+    assert problems == []
+    assert pred["package_differences"] == [f"gone-package: run 1.0, now (none)",
+                                           f"pandas: run 2.0.0, now {real['pandas']}"]
+    out = subprocess.run([sys.executable, "-m", "audit_lib.cli", "reproduce", str(r)], capture_output=True,
+                         text=True, env=dict(os.environ))
+    assert out.returncode == 0
+    assert "package versions differ from the run's (2)" in out.stdout and "did not matter" in out.stdout
+
+
+def test_the_lock_pins_every_dependency_with_hashes():
+    from audit_lib.provenance import attest
+
+    text = attest.LOCK.read_text(encoding="utf-8")
+    pinned = {line.split("==")[0].strip().lower() for line in text.splitlines()
+              if "==" in line and not line.startswith(("#", " "))}
+    for dep in ("pandas", "duckdb", "pyarrow", "papermill", "nbconvert", "cryptography", "dask", "distributed",
+                "python-calamine", "openpyxl", "scipy"):
+        assert dep in pinned, dep
+    blocks = [b for b in text.split("\n") if "==" in b and not b.startswith(("#", " "))]
+    assert all("--hash=sha256:" in text.split(b, 1)[1].split("\n", 2)[1] for b in blocks)
+    make = (attest.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "--require-hashes -r requirements.lock" in make
