@@ -349,6 +349,16 @@ def _cmd_archive(args) -> int:
     from . import PROJECT_ROOT, archive
 
     root = Path(args.archive or PROJECT_ROOT / "reports")
+    if args.action == "export":
+        from .bag import export
+
+        if not args.run_dir or not args.out:
+            raise AuditError(tr("用法：audit archive export 运行文件夹 --out 文件夹", "usage: audit archive export RUN_DIR --out DIR"))
+        out = export(args.run_dir, args.out)
+        print(tr(f"移交封装包（BagIt）已写出；核验：audit verify {out}；重现：audit reproduce {out}",
+                 f"transfer bag (BagIt) written; check it with audit verify {out}, re-produce with audit reproduce {out}"))
+        print(out)
+        return 0
     if args.action == "reindex":
         n, skipped = archive.reindex(root)
         for s in skipped:
@@ -512,23 +522,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     vf = sub.add_parser("verify", help=tr("验证一次运行：签名、签名人、存放位置和每个文件的摘要",
                                           "check a run's signature, signer, place and every file's digest"))
-    vf.add_argument("run_dir", metavar=tr("运行文件夹", "RUN_DIR"), help=tr("档案库中的运行文件夹", "a run folder in the archive"))
+    vf.add_argument("run_dir", metavar=tr("运行文件夹", "RUN_DIR"), help=tr("档案库中的运行文件夹，或移交封装包（BagIt）",
+                                                                        "a run folder in the archive, or a transfer bag"))
     vf.add_argument("--trusted-keys", help=TRUSTED)
     vf.add_argument("--demo", action="store_true", help=DEMO)
     vf.set_defaults(func=_cmd_verify)
 
     rp = sub.add_parser("reproduce", help=tr("先验证一次运行，再用其记录的输入重跑检查并比对结果",
                                              "verify a run, then re-run its checks from its recorded inputs"))
-    rp.add_argument("run_dir", metavar=tr("运行文件夹", "RUN_DIR"), help=tr("档案库中的运行文件夹", "a run folder in the archive"))
+    rp.add_argument("run_dir", metavar=tr("运行文件夹", "RUN_DIR"), help=tr("档案库中的运行文件夹，或移交封装包（BagIt）",
+                                                                        "a run folder in the archive, or a transfer bag"))
     rp.add_argument("--package", help=tr("数据包移动后的位置", "where the package is now, if it moved"))
     rp.add_argument("--trusted-keys", help=TRUSTED)
     rp.add_argument("--demo", action="store_true", help=DEMO)
     rp.set_defaults(func=_cmd_reproduce)
 
-    ar = sub.add_parser("archive", help=tr("档案库索引：list 列出、reindex 重建", "the archive index: list or reindex"))
-    ar.add_argument("action", choices=["list", "reindex"], help=tr("list 列出已归档的运行；reindex 重建索引（只收录验证通过的）",
-                                                                   "list the archived runs; reindex rebuilds the index "
-                                                                   "(verified runs only)"))
+    ar = sub.add_parser("archive", help=tr("档案库：list 列出、reindex 重建索引、export 导出移交封装包（BagIt）",
+                                           "the archive: list, reindex, or export a run as a transfer bag (BagIt)"))
+    ar.add_argument("action", choices=["list", "reindex", "export"],
+                    help=tr("list 列出已归档的运行；reindex 重建索引（只收录验证通过的）；export 运行文件夹 --out 文件夹：移交封装包",
+                            "list the archived runs; reindex rebuilds the index (verified runs only); export RUN_DIR "
+                            "--out DIR: the transfer bag"))
+    ar.add_argument("run_dir", nargs="?", metavar=tr("运行文件夹", "RUN_DIR"), help=tr("export 的运行文件夹", "the run to export"))
+    ar.add_argument("--out", help=tr("export 的输出文件夹（须为新的或空的）", "export's output folder (new or empty)"))
     ar.add_argument("--archive", help=ARCHIVE)
     ar.set_defaults(func=_cmd_archive)
 

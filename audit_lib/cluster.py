@@ -198,6 +198,7 @@ def land(root: Path, result: dict, sk, expect: dict) -> Path:
             from . import inputs
 
             inputs.keep(root, Path(expect["package"]), draft["files"])
+            inputs.keep_file(root, attest.LOCK)
             for n, b in files.items():
                 (tmp / n).write_bytes(b)
             seal(tmp, draft, sk)

@@ -50,6 +50,35 @@ def keep(root: Path, package: Path, files: list[dict]) -> int:
     return new
 
 
+def copy_checked(src: Path, dst: Path, sha256: str) -> bool:
+    """Copy ``src`` to ``dst`` (read-only) if its bytes have ``sha256``; False (nothing written) otherwise."""
+    h = hashlib.sha256()
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    with open(src, "rb") as a, open(tmp, "wb") as b:
+        for chunk in iter(lambda: a.read(1 << 22), b""):
+            h.update(chunk)
+            b.write(chunk)
+    if h.hexdigest() != sha256:
+        tmp.unlink(missing_ok=True)
+        return False
+    os.chmod(tmp, FILE_MODE)
+    os.replace(tmp, dst)
+    return True
+
+
+def keep_file(root: Path, path: Path) -> str | None:
+    """Keep one file (the lock file) in the store by its digest; its sha256, or None when it cannot be read."""
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+    dst = path_of(root, digest)
+    if not dst.is_file():
+        copy_checked(Path(path), dst, digest)
+    return digest
+
+
 def rebuild(root: Path, files: list[dict], out: Path) -> list[str]:
     """A package folder made from the store: each recorded file under its recorded name, its digest checked.
     Returns the problems (a file missing from the store, or not the bytes its name says)."""

@@ -143,6 +143,7 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
                                root / ".tmp" / f"kernels{archive.owner_tag()}", started, timings)
             t = time.perf_counter()
             inputs.keep(root, package, draft["files"])        # the inputs, kept by digest, before the run lands
+            inputs.keep_file(root, attest.LOCK)              # and the lock of the packages it ran on
             timings["inputs"] = time.perf_counter() - t
             t = time.perf_counter()
             seal(tmp, draft, sk)

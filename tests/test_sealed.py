@@ -31,8 +31,12 @@ def test_two_runs_sharing_inputs_store_them_once_read_only(tmp_path, signer):
     make_package(pkg, lines=1500, seed=61)
     archive = tmp_path / "arch"
     r1 = run(str(pkg), archive_root=str(archive), key_path=str(signer))
-    n_files = len([p for p in pkg.iterdir() if p.is_file() and p.name != "truth.json"])
+    n_files = len([p for p in pkg.iterdir() if p.is_file() and p.name != "truth.json"]) + 1   # and the lock
     stored = _store(archive)
+    recorded = {f["sha256"] for f in __import__("audit_lib.archive", fromlist=["x"]).statement_of(r1)["predicate"]
+                ["package"]["files"]}
+    assert {p.name for p in stored} == recorded | {sha256_file(__import__("audit_lib.provenance.attest",
+                                                                          fromlist=["x"]).LOCK)}
     assert len(stored) == n_files
     for p in stored:                                   # named by their content, read-only
         assert p.name == sha256_file(p)
@@ -104,3 +108,43 @@ def test_the_lock_pins_every_dependency_with_hashes():
     assert all("--hash=sha256:" in text.split(b, 1)[1].split("\n", 2)[1] for b in blocks)
     make = (attest.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
     assert "--require-hashes -r requirements.lock" in make
+
+
+def test_the_transfer_bag_validates_and_reproduces_with_the_archive_gone(tmp_path, signer, monkeypatch):
+    import bagit
+
+    from audit_lib.bag import export
+    from audit_lib.provenance.verify import verify
+
+    pkg = tmp_path / "pkg"
+    make_package(pkg, lines=1200, seed=64)
+    archive = tmp_path / "arch"
+    r = run(str(pkg), archive_root=str(archive), key_path=str(signer))
+    bag = export(r, tmp_path / "bag")
+    b = bagit.Bag(str(bag))
+    assert b.is_valid() and "sha256" in b.algorithms
+    names = set(b.payload_files())
+    assert f"data/archive/{r.relative_to(archive).as_posix()}/report.html" in names
+    assert "data/requirements.lock" in names and "data/说明.txt" in names
+    # on another machine: no archive, no package, only the bag (moved elsewhere) and the signer's key trusted
+    elsewhere = tmp_path / "office" / "bag"
+    elsewhere.parent.mkdir()
+    shutil.move(str(bag), elsewhere)
+    shutil.rmtree(archive)
+    shutil.rmtree(pkg)
+    assert verify(elsewhere)[0] == []
+    problems, pred = reproduce(elsewhere)
+    assert problems == []
+    out = subprocess.run([sys.executable, "-m", "audit_lib.cli", "verify", str(elsewhere)], capture_output=True,
+                         text=True, env=dict(os.environ))
+    assert out.returncode == 0, out.stdout + out.stderr
+    # a file changed in the bag: the bag and the signature both say so
+    wp = next(elsewhere.glob("data/archive/*/*/*/findings.json"))
+    os.chmod(wp, 0o640)
+    wp.write_text(wp.read_text(encoding="utf-8").replace('"count": 0', '"count": 9', 1), encoding="utf-8")
+    problems = verify(elsewhere)[0]
+    assert any(p.startswith("bag: ") and "findings.json" in p for p in problems)
+    assert "changed: findings.json" in problems
+    out = subprocess.run([sys.executable, "-m", "audit_lib.cli", "verify", str(elsewhere)], capture_output=True,
+                         text=True, env=dict(os.environ))
+    assert out.returncode == 3

@@ -32,6 +32,11 @@ def verify(run_dir: str | Path, trusted: str | Path | None = None, allow_demo: b
     """Check the signature, the signer, the place and every file. Returns (problems, statement); no problems
     means verified. A folder that is not a signed run at all raises VerificationError."""
     run_dir = Path(run_dir)
+    from ..bag import is_bag, open_bag
+
+    bag_problems: list[str] = []
+    if is_bag(run_dir):                 # a transfer package: the bag itself, then the run inside it
+        run_dir, bag_problems = open_bag(run_dir)
     if not run_dir.is_dir():
         raise VerificationError(tr(f"{run_dir}：不是运行文件夹",
                                    f"{run_dir}: not a run folder"))
@@ -120,7 +125,7 @@ def verify(run_dir: str | Path, trusted: str | Path | None = None, allow_demo: b
                                "findings.json's digest differs from the signed findings digest"))
     if pred.get("kind") == "region":
         problems += chain(run_dir, pred, trusted, allow_demo)
-    return problems, st
+    return bag_problems + problems, st
 
 
 _RUN_REL = re.compile(r"^[0-9]{4}/[0-9]{6}/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
@@ -202,6 +207,10 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: s
     pred = st["predicate"]
     if problems:
         return ["not verified, so not re-produced: " + p for p in problems], pred
+    from ..bag import is_bag, open_bag
+
+    if is_bag(Path(run_dir)):
+        run_dir = open_bag(run_dir)[0]
     differ = attest.package_differences(pred.get("environment", {}).get("packages"))
     if differ:
         pred = {**pred, "package_differences": differ}

@@ -113,6 +113,9 @@ def run_region(year: int, runs: list | None = None, archive_root: str | None = N
             env = dsse.sign(dsse.statement(subjects, pred), sk.key)
             (tmp / attest.SIGNATURE).write_text(json.dumps(env, indent=1) + "\n", encoding="utf-8")
             (tmp / attest.PUBKEY).write_bytes(keys.public_pem(sk.key.public_key()))
+            from .. import inputs
+
+            inputs.keep_file(root, attest.LOCK)
             final = archive.publish(tmp, root, year, rcode, run_id)
     except OSError as e:
         if e.errno not in archive.DISK_ERRORS:
