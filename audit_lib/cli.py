@@ -133,7 +133,7 @@ def _cmd_demo(args) -> int:
     return _incomplete(folder)
 
 
-_TIMING_ZH = {"inputs": "保存输入", "verify": "验证", "checks": "检查", "workpaper": "工作底稿", "notebook": "笔记本", "render": "报告", "sign": "签名",
+_TIMING_ZH = {"inputs": "保存输入", "verify": "验证", "checks": "检查", "workpaper": "工作底稿", "notebook": "笔记本", "render": "报告", "pdf": "PDF", "sign": "签名",
               "total": "合计"}
 
 
@@ -471,8 +471,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cp = sub.add_parser("compute", help=tr("（集群工作节点使用）计算一次区县运行的文件，不签名",
                                            "(used on cluster workers) compute a district run's files, unsigned"))
-    cp.add_argument("target", metavar=tr("数据包文件夹|参数文件.yaml", "DIR|PARAMS.yaml"))
-    cp.add_argument("--params")
+    cp.add_argument("target", metavar=tr("数据包文件夹|参数文件.yaml", "DIR|PARAMS.yaml"),
+                    help=tr("数据包文件夹，或写明 data 的参数文件（工作节点可见的共享路径）",
+                            "a package folder, or a params file naming its data (a path the worker shares)"))
+    cp.add_argument("--params", help=tr("参数文件", "params file"))
     cp.add_argument("--out", required=True, help=tr("输出文件夹（须不存在）", "output folder (must not exist)"))
     cp.add_argument("--signer", required=True, help=tr("报告中写明的签名人", "the signer the report names"))
     cp.add_argument("--keyid", required=True, help=tr("签名人的密钥编号", "the signer's key id"))

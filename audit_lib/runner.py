@@ -66,8 +66,12 @@ def render_run(d, package: Path, params: Params, out: Path, scratch: Path, run_i
     timings["notebook"] = time.perf_counter() - t
     t = time.perf_counter()
     title = f"{d.meta.get('district_name', '')}{year}年一卡通审计报告 {run_id}"
-    (out / "report.html").write_text(render.to_html(out / "notebook.ipynb", title), encoding="utf-8")
+    html = render.to_html(out / "notebook.ipynb", title)
+    (out / "report.html").write_text(html, encoding="utf-8")
     timings["render"] = time.perf_counter() - t
+    t = time.perf_counter()
+    render.to_pdf(html, out / "report.pdf")
+    timings["pdf"] = time.perf_counter() - t
     return {"run_id": run_id, "meta": {k: d.meta[k] for k in ("district_code", "district_name", "year", "synthetic")
                                        if k in d.meta},
             "supersedes": supersedes, "params": params.record(), "package_path": str(Path(package).resolve()),

@@ -19,6 +19,10 @@ def test_environment_yml_in_step_with_pyproject():
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     conda = {_name(d): d for d in env["dependencies"] if isinstance(d, str)}
     conda.pop("python"), conda.pop("pip")
+    # what conda-forge does not carry comes from PyPI in the pip section (the project itself installed last)
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert pip[-1] == "-e ."
+    conda.update({_name(d): d for d in pip[:-1]})
     assert set(conda) == set(wanted)
     for name, req in wanted.items():
         spec = re.sub(r"^[A-Za-z0-9_.\-\[\]]+", "", req).replace(" ", "")

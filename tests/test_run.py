@@ -55,7 +55,8 @@ def env(tmp_path_factory):
 def test_run_folder_has_the_contracted_files_read_only(env):
     run = env["run"]
     assert sorted(p.name for p in run.iterdir()) == sorted(
-        ["report.html", "notebook.ipynb", "findings.json", "workpaper.xlsx", "attestation.dsse.json", "signer.pub.pem"])
+        ["report.html", "report.pdf", "notebook.ipynb", "findings.json", "workpaper.xlsx", "attestation.dsse.json",
+         "signer.pub.pem"])
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}", run.name)
     doc = json.loads((run / "findings.json").read_text(encoding="utf-8"))
     assert run.name.endswith(doc["digest"].split(":")[1][:8])
@@ -143,7 +144,7 @@ def _copy(run, dest):
 def test_verify_ok_and_names_a_flipped_byte_in_any_file(env, tmp_path):
     problems, st = verify(env["run"])
     assert problems == [] and st["predicate"]["signer"]["keyid"] == env["kid"]
-    for name in ("report.html", "notebook.ipynb", "findings.json", "workpaper.xlsx"):
+    for name in ("report.html", "report.pdf", "notebook.ipynb", "findings.json", "workpaper.xlsx"):
         d = _copy(env["run"], tmp_path / name)
         data = bytearray((d / name).read_bytes())
         data[len(data) // 2] ^= 0x01
@@ -187,7 +188,8 @@ def test_envelope_verifies_in_securesystemslib(env):
     assert list(accepted) == [env["kid"]]
     st = json.loads(base64.b64decode(e["payload"]))
     assert st["_type"] == "https://in-toto.io/Statement/v1"
-    assert {s["name"] for s in st["subject"]} == {"report.html", "notebook.ipynb", "findings.json", "workpaper.xlsx"}
+    assert {s["name"] for s in st["subject"]} == {"report.html", "report.pdf", "notebook.ipynb", "findings.json",
+                                                  "workpaper.xlsx"}
     p = st["predicate"]
     assert p["findings_digest"].startswith("sha256:") and p["package"]["files"] and p["environment"]["python"]
     assert p["code"]["notebook_sha256"] and p["signer"]["name"] == "审计组甲"

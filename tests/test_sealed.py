@@ -148,3 +148,50 @@ def test_the_transfer_bag_validates_and_reproduces_with_the_archive_gone(tmp_pat
     out = subprocess.run([sys.executable, "-m", "audit_lib.cli", "verify", str(elsewhere)], capture_output=True,
                          text=True, env=dict(os.environ))
     assert out.returncode == 3
+
+
+def test_the_report_pdf_is_pdf_a_a4_with_only_the_project_s_font_embedded_and_masked(tmp_path, signer):
+    import re
+
+    from pypdf import PdfReader
+
+    from audit_lib.provenance.verify import verify
+    from audit_lib.report import render
+
+    pkg = tmp_path / "pkg"
+    make_package(pkg, lines=1500, seed=65)
+    r = run(str(pkg), archive_root=str(tmp_path / "arch"), key_path=str(signer))
+    problems, st = verify(r)
+    assert problems == [] and "report.pdf" in {s["name"] for s in st["subject"]}
+    pdf = PdfReader(str(r / "report.pdf"))
+    xmp = pdf.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert re.search(r'pdfaid:part(="|>)3', xmp) and re.search(r'pdfaid:conformance(="|>)B', xmp)
+    assert len(pdf.pages) > 3
+    for page in pdf.pages:                                  # A4, portrait
+        box = page.mediabox
+        assert abs(float(box.width) - 595.3) < 1 and abs(float(box.height) - 841.9) < 1
+    fonts = []
+
+    def walk(res):
+        for f in (res.get("/Font") or {}).values():
+            f = f.get_object()
+            d = f.get("/FontDescriptor") or f["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            fonts.append((str(f["/BaseFont"]), any(k in d.get_object() for k in ("/FontFile", "/FontFile2",
+                                                                                 "/FontFile3"))))
+        for x in (res.get("/XObject") or {}).values():
+            walk(x.get_object().get("/Resources") or {})
+
+    for page in pdf.pages:
+        walk(page["/Resources"])
+    assert fonts and all(embedded for _, embedded in fonts)
+    # every font is the project's own file (as the @font-face name, or its own name inside the charts)
+    assert {re.sub(r"^/[A-Z]{6}\+", "", n) for n, _ in fonts} <= {"AuditCJK", "AuditCJK-Bold", "Noto-Sans-CJK-TC"}
+    assert render.font_file().name == "NotoSansCJKtc-Regular.otf"
+    text = "".join(p.extract_text() for p in pdf.pages)
+    assert "一卡通" in text and "审计结论" in text
+    # no identity number of the package in the clear (the evidence shows them masked)
+    import pandas as pd
+    ids = set(pd.read_csv(pkg / "beneficiaries.csv", dtype=str)["person_id"])
+    flat = re.sub(r"\s+", "", text)
+    assert not [i for i in ids if i in flat]
+    assert re.search(r"\d{6}\*{8}\d{3}[\dX]", flat)         # masked ones are there

@@ -106,7 +106,7 @@ def verify(run_dir: str | Path, trusted: str | Path | None = None, allow_demo: b
         elif sha256_file(p) != s["digest"]["sha256"]:
             problems.append(tr(f"已改动：{name}",
                                f"changed: {name}"))
-    for name in attest.RUN_FILES:
+    for name in attest.REQUIRED_FILES:
         if name not in named_files:
             problems.append(tr(f"未签名：{name}",
                                f"not signed: {name}"))

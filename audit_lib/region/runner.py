@@ -103,7 +103,9 @@ def run_region(year: int, runs: list | None = None, archive_root: str | None = N
                 cwd=PROJECT_ROOT, runtime_dir=root / ".tmp" / f"kernels{archive.owner_tag()}")
             timings["notebook"] = time.perf_counter() - t
             title = f"{meta['district_name']}{year}年一卡通区域审计报告 {run_id}"
-            (tmp / "report.html").write_text(render.to_html(tmp / "notebook.ipynb", title), encoding="utf-8")
+            html = render.to_html(tmp / "notebook.ipynb", title)
+            (tmp / "report.html").write_text(html, encoding="utf-8")
+            render.to_pdf(html, tmp / "report.pdf")
             subjects = {n: sha256_file(tmp / n) for n in attest.RUN_FILES}
             pred = attest.region_predicate(
                 run_id=run_id, meta=meta, supersedes=supersedes, params=params.record(), runs=d.runs,

@@ -91,3 +91,79 @@ def to_html(notebook: Path, title: str) -> str:
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "audit_css": CSS})
     return body
+
+
+def font_file() -> Path:
+    """The CJK font the report's PDF embeds: Noto Sans CJK (SIL Open Font License), installed with the project
+    as a Python package, never a system font, so the PDF looks the same wherever it is made."""
+    import importlib.util
+
+    from ..errors import AuditError
+    from ..i18n import tr
+
+    spec = importlib.util.find_spec("cvttf_NotoSansCJK_Regular")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        for f in sorted(Path(folder).glob("*.otf")):
+            return f
+    raise AuditError(tr("报告的中文字体（cvttf-NotoSansCJK-Regular）未安装：请用 make 重新安装环境",
+                        "the report's Chinese font (cvttf-NotoSansCJK-Regular) is not installed: set up the "
+                        "environment again with make"))
+
+
+PDF_CSS = """
+@font-face { font-family: "AuditCJK"; src: url("%(font)s"); font-weight: normal; }
+@font-face { font-family: "AuditCJK"; src: url("%(font)s"); font-weight: bold; }
+* { font-family: "AuditCJK" !important; }
+body { background: #fff; font-size: 10.5pt; }
+.report { max-width: none; padding: 0; }
+h2 { page-break-before: auto !important; }
+table.data { font-size: 8pt; }
+@page { size: A4; margin: 14mm 12mm 16mm;
+        @bottom-center { content: counter(page) " / " counter(pages); font-family: "AuditCJK"; font-size: 8pt; } }
+"""
+
+
+def _only_our_font() -> None:
+    """Fontconfig told of the project's font alone (before anything loads it): no system font can stand in for
+    a glyph, in the text or in the charts' SVG, so the PDF is the same on every machine."""
+    import hashlib
+    import os
+    import tempfile
+
+    font = font_file()
+    conf_dir = Path(tempfile.gettempdir()) / ("audit-fontconfig-" + hashlib.sha256(
+        str(font).encode()).hexdigest()[:12] + f"-{os.getuid()}")
+    conf = conf_dir / "fonts.conf"
+    if not conf.exists():
+        conf_dir.mkdir(mode=0o700, exist_ok=True)
+        tmp = conf.with_suffix(f".{os.getpid()}")
+        tmp.write_text(f"""<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <dir>{font.parent}</dir>
+  <cachedir>{conf_dir / "cache"}</cachedir>
+  <config></config>
+</fontconfig>
+""", encoding="utf-8")
+        os.replace(tmp, conf)
+    os.environ["FONTCONFIG_FILE"] = str(conf)
+    os.environ.pop("FONTCONFIG_PATH", None)
+
+
+def to_pdf(html: str, out: Path) -> Path:
+    """The report as PDF/A-3b, A4: the same HTML (so the same masking), every glyph from the project's own font,
+    embedded (subset)."""
+    import re
+
+    _only_our_font()
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    # every font the HTML names (the charts' SVG has its own) becomes the project's font
+    html = re.sub(r'font-family\s*:[^;}<]+', 'font-family: "AuditCJK"', html)
+    html = re.sub(r'font-family="[^"]*"', 'font-family="AuditCJK"', html)
+    fonts = FontConfiguration()
+    css = CSS(string=PDF_CSS % {"font": font_file().as_uri()}, font_config=fonts)
+    HTML(string=html, base_url=str(out.parent)).write_pdf(
+        str(out), stylesheets=[css], font_config=fonts, pdf_variant="pdf/a-3b", uncompressed_pdf=False)
+    return out
