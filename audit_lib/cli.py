@@ -212,6 +212,83 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def _cmd_followup(args) -> int:
+    from .followup.runner import followup
+
+    folder = followup(args.run_dir, args.workpaper, key_path=args.key, materiality=args.materiality,
+                      confidence=args.confidence, method=args.method, trusted=args.trusted_keys)
+    print(tr(f"整改跟踪记录已签名归档，核验：audit verify {folder}", f"follow-up signed and archived; check it with "
+                                                          f"audit verify {folder}"))
+    print(folder)
+    return 0
+
+
+def _cmd_sample(args) -> int:
+    from .followup import sampling
+
+    if args.action == "plan":
+        population, book = args.population_size, args.book_value
+        if args.run_dir:
+            import json
+
+            from .provenance.verify import verify
+
+            problems, _ = verify(args.run_dir, args.trusted_keys, allow_demo=True)
+            if problems:
+                raise AuditError(tr(f"{args.run_dir} 验证未通过：", f"{args.run_dir} does not verify: ") + "; ".join(problems))
+            doc = json.loads((Path(args.run_dir) / "findings.json").read_text(encoding="utf-8"))
+            st04 = next((c for c in doc["checks"] if c["id"] == "ST04"), None)
+            book = st04["metrics"].get("population_fen") if st04 else None
+            population = population or (book if book else None)       # monetary units: one per fen
+        elif book is not None:
+            from .followup.workpaper import _money
+
+            try:
+                book = _money(book)
+            except ValueError:
+                raise AuditError(tr(f"--book-value {book!r} 不是金额（元）", f"--book-value {book!r} is not money (元)")) from None
+        pl = sampling.plan(args.materiality, args.confidence, args.expected, args.likelihood, population, book)
+        print(tr(f"样本量 {pl.n}（{pl.likelihood}，重要性水平 {pl.materiality:.2%}，置信度 {pl.confidence:.0%}，"
+                 f"可容忍的样本错报 {pl.errors:g}）", f"sample size {pl.n} ({pl.likelihood}, materiality "
+                 f"{pl.materiality:.2%}, confidence {pl.confidence:.0%}, errors allowed in the sample {pl.errors:g})"))
+        if pl.interval_fen:
+            print(tr(f"货币单位抽样间隔 {pl.interval_fen / 100:,.2f} 元（总体账面金额 {book / 100:,.2f} 元）",
+                     f"monetary-unit interval {pl.interval_fen / 100:,.2f} (book value {book / 100:,.2f})"))
+        print(tr(f"按此抽样：在参数文件中写 parameters: {{ST04: {{size: {pl.n}}}}}",
+                 f"to draw it: parameters: {{ST04: {{size: {pl.n}}}}} in the params file"))
+        print(pl.n)
+        return 0
+    import json
+
+    from .followup.runner import evaluate_sample
+    from .followup.workpaper import read
+    from .provenance.verify import verify
+
+    if not args.run_dir or not args.workpaper:
+        raise AuditError(tr("用法：audit sample evaluate 运行文件夹 --workpaper 已填写的工作底稿.xlsx",
+                            "usage: audit sample evaluate RUN_DIR --workpaper FILLED.xlsx"))
+    problems, _ = verify(args.run_dir, args.trusted_keys, allow_demo=True)
+    if problems:
+        raise AuditError(tr(f"{args.run_dir} 验证未通过：", f"{args.run_dir} does not verify: ") + "; ".join(problems))
+    run = Path(args.run_dir)
+    doc = json.loads((run / "findings.json").read_text(encoding="utf-8"))
+    filled = read(Path(args.workpaper), run / "workpaper.xlsx", doc)
+    st04 = next((c for c in doc["checks"] if c["id"] == "ST04"), None)
+    ev, why = evaluate_sample(filled, st04, args.materiality, args.confidence, args.method)
+    if ev is None:
+        raise AuditError(why)
+    print(tr(f"方法 {ev.method}：样本 {ev.n} 个抽样单位，{ev.errors} 个有错报；最可能错报 {ev.mle:.4%}，"
+             f"错报上限 {ev.upper:.4%}（置信度 {ev.confidence:.0%}），重要性水平 {ev.materiality:.2%}",
+             f"method {ev.method}: {ev.n} sampling units, {ev.errors} misstated; most likely misstatement "
+             f"{ev.mle:.4%}, upper bound {ev.upper:.4%} at {ev.confidence:.0%}, materiality {ev.materiality:.2%}"))
+    if ev.book_value_fen:
+        print(tr(f"折合金额：最可能错报 {ev.fen(ev.mle) / 100:,.2f} 元，上限 {ev.fen(ev.upper) / 100:,.2f} 元",
+                 f"in money: most likely {ev.fen(ev.mle) / 100:,.2f}, upper bound {ev.fen(ev.upper) / 100:,.2f}"))
+    print(tr("结论：可以接受" if ev.accepted else "结论：不能接受（错报上限不低于重要性水平）",
+             "conclusion: accept" if ev.accepted else "conclusion: do not accept (the upper bound reaches materiality)"))
+    return 0 if ev.accepted else 1
+
+
 def _cmd_region(args) -> int:
     from .region.runner import run_region
 
@@ -480,6 +557,45 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--keyid", required=True, help=tr("签名人的密钥编号", "the signer's key id"))
     cp.add_argument("--supersedes", help=tr("所替代的运行编号", "the run id superseded"))
     cp.set_defaults(func=_cmd_compute)
+
+    fu = sub.add_parser("followup", help=tr("整改跟踪：读取已填写的工作底稿，核对后签名归档于运行旁",
+                                            "follow a run up from its filled-in workpaper: checked, signed, archived "
+                                            "beside the run"))
+    fu.add_argument("run_dir", metavar=tr("运行文件夹", "RUN_DIR"), help=tr("所跟踪的区县运行", "the district run followed up"))
+    fu.add_argument("--workpaper", required=True, help=tr("已填写核实结论的工作底稿", "the filled-in workpaper"))
+    fu.add_argument("--key", help=KEY)
+    fu.add_argument("--trusted-keys", help=TRUSTED)
+    SAMPLING = dict(materiality=tr("重要性水平（占账面金额的比例，默认 0.05）", "materiality, a fraction of the book value "
+                                                                   "(default 0.05)"),
+                    confidence=tr("置信度（默认 0.95）", "confidence (default 0.95)"),
+                    method=tr("评价方法：stringer（默认）、poisson、binomial", "evaluation: stringer (default), poisson, "
+                                                                      "binomial"))
+    fu.add_argument("--materiality", type=float, default=0.05, help=SAMPLING["materiality"])
+    fu.add_argument("--confidence", type=float, default=0.95, help=SAMPLING["confidence"])
+    fu.add_argument("--method", default="stringer", choices=["stringer", "poisson", "binomial"], help=SAMPLING["method"])
+    fu.set_defaults(func=_cmd_followup)
+
+    sp = sub.add_parser("sample", help=tr("审计抽样：plan 计算样本量；evaluate 评价已审定的样本",
+                                          "audit sampling: plan the sample size; evaluate the audited sample"))
+    sp.add_argument("action", choices=["plan", "evaluate"], help=tr("plan 或 evaluate", "plan or evaluate"))
+    sp.add_argument("run_dir", nargs="?", metavar=tr("运行文件夹", "RUN_DIR"),
+                    help=tr("区县运行（plan：以其发放总额为总体；evaluate：必需）",
+                            "a district run (plan: its paid total is the population; evaluate: required)"))
+    sp.add_argument("--materiality", type=float, default=0.05, help=SAMPLING["materiality"])
+    sp.add_argument("--confidence", type=float, default=0.95, help=SAMPLING["confidence"])
+    sp.add_argument("--expected", type=float, default=0.0, help=tr("预期错报（比例；不小于 1 时为错误个数），默认 0",
+                                                                   "expected misstatement (a fraction; 1 or more: a "
+                                                                   "number of errors), default 0"))
+    sp.add_argument("--likelihood", default="poisson", choices=["poisson", "binomial", "hypergeometric"],
+                    help=tr("计算样本量所用的分布（默认 poisson）", "the distribution for the size (default poisson)"))
+    sp.add_argument("--population-size", type=int, help=tr("总体单位数（hypergeometric 需要）", "population size "
+                                                                                     "(hypergeometric needs it)"))
+    sp.add_argument("--book-value", help=tr("总体账面金额（元），用于算出抽样间隔", "the book value in 元, for the interval"))
+    sp.add_argument("--workpaper", help=tr("evaluate：已填写审定金额的工作底稿", "evaluate: the workpaper with audited "
+                                                                         "amounts"))
+    sp.add_argument("--method", default="stringer", choices=["stringer", "poisson", "binomial"], help=SAMPLING["method"])
+    sp.add_argument("--trusted-keys", help=TRUSTED)
+    sp.set_defaults(func=_cmd_sample)
 
     rg = sub.add_parser("region", help=tr("市/省区域报告：先验证各区县运行，再做跨区检查（EL07），签名并归档",
                                           "the city or province report: verify each district run, then the "

@@ -145,8 +145,9 @@ def st04(t: Context, size: int = 60, seed: int = 0):
     k = np.arange(size, dtype=object)
     points = np.array([(start + int(i) * total) // size for i in k], dtype=np.int64)   # exact integers
     cum = np.cumsum(amounts)
-    hit = np.unique(np.searchsorted(cum, points, side="right"))
+    hit, hits = np.unique(np.searchsorted(cum, points, side="right"), return_counts=True)
     out = ok.iloc[hit][["payment_id", "person_id", "name", "item_code", "period", "amount", "account_no"]].copy()
+    out["hits"] = hits.astype("int64")          # sampling units that fell on the line (a line above the interval: 2+)
     out["key"] = out["payment_id"]
     out["amount_fen"] = out["amount"].astype("int64")
     return Result(out, status="info", metrics={"population_fen": total, "interval_fen": total // size,

@@ -22,6 +22,7 @@ from ..i18n import tr
 RUN_FILES = ("report.html", "report.pdf", "notebook.ipynb", "findings.json", "workpaper.xlsx")
 # runs signed before the PDF existed carry the other four only; a run that names report.pdf must have it
 REQUIRED_FILES = ("report.html", "notebook.ipynb", "findings.json", "workpaper.xlsx")
+FOLLOWUP_FILES = ("followup.html", "dispositions.json")      # a follow-up's subjects (audit followup)
 SIGNATURE = "attestation.dsse.json"
 PUBKEY = "signer.pub.pem"
 MAX_ENVELOPE = 16 << 20

@@ -80,18 +80,26 @@ def verify(run_dir: str | Path, trusted: str | Path | None = None, allow_demo: b
                            f"signer name differs: the statement says '{named}', the trusted set knows key "
                            f"{kid[:16]}… as '{t.signer}'"))
 
-    # Where it belongs: the folder <year>/<district_code>/<run_id>.
-    where = {"run_id": run_dir.name, "district_code": run_dir.parent.name, "year": run_dir.parent.parent.name}
+    # Where it belongs: the folder <year>/<district_code>/<run_id> (a follow-up: <run_id>.followup/<id> beside it).
+    followup = pred.get("kind") == "followup"
+    home = run_dir.parent.parent if followup else run_dir.parent
+    where = {"run_id": run_dir.name, "district_code": home.name, "year": home.parent.name}
     for k, actual in where.items():
         if str(pred.get(k)) != actual:
             problems.append(tr(f"被移动：签名声明属于 {k} {pred.get(k)}，却放在 {actual} 的文件夹中",
                                f"moved: the statement is for {k} {pred.get(k)}, but sits in a folder for {actual}"))
+    follows = pred.get("follows") if isinstance(pred.get("follows"), dict) else {}
+    if followup and run_dir.parent.name != f"{follows.get('run_id')}.followup":
+        problems.append(tr(f"被移动：整改跟踪记录属于运行 {follows.get('run_id')}，却放在 {run_dir.parent.name} 中",
+                           f"moved: the follow-up is of run {follows.get('run_id')}, but sits in {run_dir.parent.name}"))
+    allowed = attest.FOLLOWUP_FILES if followup else attest.RUN_FILES
+    required = attest.FOLLOWUP_FILES if followup else attest.REQUIRED_FILES
 
     # What it covers: exactly the run's files, each a plain file inside the folder.
     named_files = set()
     for s in st["subject"]:
         name = s["name"]
-        if name not in attest.RUN_FILES or name in named_files:
+        if name not in allowed or name in named_files:
             problems.append(tr(f"签名对象异常：{name!r}",
                                f"unexpected subject: {name!r}"))
             continue
@@ -106,7 +114,7 @@ def verify(run_dir: str | Path, trusted: str | Path | None = None, allow_demo: b
         elif sha256_file(p) != s["digest"]["sha256"]:
             problems.append(tr(f"已改动：{name}",
                                f"changed: {name}"))
-    for name in attest.REQUIRED_FILES:
+    for name in required:
         if name not in named_files:
             problems.append(tr(f"未签名：{name}",
                                f"not signed: {name}"))
@@ -125,9 +133,30 @@ def verify(run_dir: str | Path, trusted: str | Path | None = None, allow_demo: b
                                "findings.json's digest differs from the signed findings digest"))
     if pred.get("kind") == "region":
         problems += chain(run_dir, pred, trusted, allow_demo)
+    if followup:
+        problems += _followed(run_dir, follows, trusted, allow_demo)
     return bag_problems + problems, st
 
 
+def _followed(run_dir: Path, follows: dict, trusted, allow_demo: bool) -> list[str]:
+    """The run a follow-up names: beside it, with the attestation it pinned, verifying itself."""
+    rid = follows.get("run_id")
+    if not isinstance(rid, str) or not _RUN_ID.match(rid):
+        return [tr(f"整改跟踪记录所跟踪的运行编号异常：{rid!r}", f"the follow-up names an unexpected run: {rid!r}")]
+    folder = run_dir.parent.parent / rid
+    who = tr(f"所跟踪的运行 {rid}：", f"the run followed up, {rid}: ")
+    if not _regular(folder / attest.SIGNATURE):
+        return [who + tr("缺失", "missing")]
+    if sha256_file(folder / attest.SIGNATURE) != follows.get("attestation_sha256"):
+        return [who + tr("签名声明已不是整改跟踪所依据的那一份", "its attestation is not the one the follow-up rests on")]
+    try:
+        sub, _ = verify(folder, trusted, allow_demo)
+    except VerificationError as e:
+        return [who + str(e)]
+    return [who + x for x in sub]
+
+
+_RUN_ID = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
 _RUN_REL = re.compile(r"^[0-9]{4}/[0-9]{6}/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$")
 
 

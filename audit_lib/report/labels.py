@@ -8,7 +8,7 @@ STATUS_ZH = {"flagged": "发现疑点", "clear": "未发现", "skipped": "未执
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低", "info": "信息"}
 FAMILY_ZH = {"reconciliation": "对账", "compliance": "合规", "eligibility": "资格", "statistics": "统计分析"}
 COL_ZH = {"payment_id": "流水号", "person_id": "身份证号", "name": "姓名", "item_code": "项目编码", "period": "所属期",
-          "amount": "金额", "amount_fen": "涉及金额", "pay_date": "发放日期", "account_no": "收款账号",
+          "amount": "金额", "amount_fen": "涉及金额", "hits": "抽中次数", "pay_date": "发放日期", "account_no": "收款账号",
           "holder_id": "账户持有人", "problem": "问题", "expected": "应发金额", "reason": "原因", "key": "键",
           "death_date": "死亡日期", "days_late": "延迟天数", "card_status": "卡状态", "age": "年龄",
           "employer": "工作单位", "channel": "渠道", "masked_id": "身份证号（脱敏）", "fee": "手续费",

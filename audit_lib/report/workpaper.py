@@ -14,6 +14,14 @@ import pandas as pd
 from .labels import COL_ZH, FAMILY_ZH, MONEY_COLS, SEVERITY_ZH, STATUS_ZH, problem_zh
 
 FORMULA_START = ("=", "+", "-", "@")
+
+# What the auditor fills in the field, one set of columns per check sheet (audit followup reads them back).
+CONCLUSIONS = ("属实", "部分属实", "不属实", "待核实")
+RECTIFICATION = ("未整改", "整改中", "已整改")
+VERIFY_COLUMNS = ("核实结论", "核实说明", "确认金额（元）", "追回金额（元）", "整改状态", "核实人", "核实日期")
+SAMPLE_COLUMNS = ("审定金额（元）", "核实说明", "核实人", "核实日期")      # the audit sample (ST04)
+FILL_MONEY = ("确认金额（元）", "追回金额（元）", "审定金额（元）")
+KEY_HEADER = "键"
 YUAN = "#,##0.00"
 DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm:ss"
@@ -92,9 +100,40 @@ def _check_sheet(wb, c: dict, ev: pd.DataFrame) -> None:
     for cell in sh[sh.max_row]:
         cell.font = Font(bold=True)
         cell.number_format = YUAN
+    fill = SAMPLE_COLUMNS if c["id"] == "ST04" else VERIFY_COLUMNS
+    _fill_columns(sh, len(cols), fill, last)
     sh.freeze_panes = "A3"
-    sh.auto_filter.ref = f"A2:{sh.cell(row=last, column=len(cols)).column_letter}{last}"
+    sh.auto_filter.ref = f"A2:{sh.cell(row=last, column=len(cols) + len(fill)).column_letter}{last}"
     _widths(sh, 2)
+
+
+def _fill_columns(sh, after: int, names: tuple, last: int) -> None:
+    """The columns the auditor fills in (yellow), with drop-down lists where the answer is one of a few."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    yellow = PatternFill("solid", fgColor="FFF2CC")
+    for i, name in enumerate(names, after + 1):
+        cell = sh.cell(row=2, column=i, value=name)
+        cell.font = Font(bold=True)
+        cell.fill = yellow
+        col = get_column_letter(i)
+        if last < 3:
+            continue
+        cells = f"{col}3:{col}{last}"
+        if name in ("核实结论", "整改状态"):
+            options = CONCLUSIONS if name == "核实结论" else RECTIFICATION
+            dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True,
+                                showErrorMessage=True, errorTitle=name, error="请从下拉列表中选择：" + "、".join(options))
+            sh.add_data_validation(dv)
+            dv.add(cells)
+        for (c,) in sh.iter_rows(min_row=3, max_row=last, min_col=i, max_col=i):
+            c.fill = yellow
+            if name in FILL_MONEY:
+                c.number_format = YUAN
+            elif name == "核实日期":
+                c.number_format = DATE
 
 
 def write(path: str | Path, findings: dict, evidence: dict[str, pd.DataFrame]) -> Path:
