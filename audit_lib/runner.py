@@ -13,6 +13,7 @@ from . import PROJECT_ROOT, archive, findings, inputs
 from .errors import AuditError
 from .package.load import sha256_file
 from .params import Params
+from .followup import history
 from .provenance import attest, dsse, keys
 from .i18n import tr
 
@@ -78,7 +79,8 @@ def render_run(d, package: Path, params: Params, out: Path, scratch: Path, run_i
             "files": d.files, "notebook_sha256": sha256_file(NOTEBOOK), "started": started, "finished": _now(),
             "findings_digest": d.findings["digest"], "signer": signer, "keyid": keyid, "checks": d.checks_code,
             "in_error": d.in_error, "not_builtin": d.not_builtin,
-            "subjects": {n: sha256_file(out / n) for n in attest.RUN_FILES}}
+            "subjects": {n: sha256_file(out / n) for n in attest.RUN_FILES},
+            "previous_year": history.record(d.history)}
 
 
 def seal(folder: Path, draft: dict, sk) -> None:
@@ -91,7 +93,7 @@ def seal(folder: Path, draft: dict, sk) -> None:
         package_path=draft["package_path"], files=draft["files"], notebook=NOTEBOOK,
         notebook_sha256=draft["notebook_sha256"], started=draft["started"], finished=draft["finished"],
         findings_digest=draft["findings_digest"], signer=sk.signer, keyid=sk.keyid, checks=draft["checks"],
-        in_error=draft["in_error"])
+        in_error=draft["in_error"], previous_year=draft.get("previous_year"))
     env = dsse.sign(dsse.statement(subjects, predicate), sk.key)
     (folder / attest.SIGNATURE).write_text(json.dumps(env, indent=1) + "\n", encoding="utf-8")
     (folder / attest.PUBKEY).write_bytes(keys.public_pem(sk.key.public_key()))
@@ -137,6 +139,10 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
     code, year = d.meta["district_code"], int(d.meta["year"])
     previous = archive.runs_of(root, year, code)
     supersedes = previous[-1].name if previous else None
+    d.history = history.compare(root, code, year, d.findings, allow_demo=sk.demo)
+    if d.history and not d.history["verified"]:
+        warn(tr(f"上年运行 {d.history['run']} 未通过验证，不作逐年比较：" + "; ".join(d.history["problems"]),
+                f"last year's run {d.history['run']} does not verify; no comparison: " + "; ".join(d.history["problems"])))
     try:
         run_id, reservation = archive.reserve(root, year, code, d.findings["digest"])
     except OSError as e:

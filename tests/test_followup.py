@@ -190,3 +190,48 @@ def test_followup_refuses_what_does_not_belong_naming_sheet_row_and_column(a_run
     out = subprocess.run([sys.executable, "-m", "audit_lib.cli", "followup", str(r), "--workpaper", str(filled),
                           "--key", str(a_run["key"])], capture_output=True, text=True, env=dict(os.environ))
     assert out.returncode == 2 and "Traceback" not in out.stderr and "EL06!" in out.stderr
+
+
+def test_year_over_year_marks_repeats_new_and_rectified(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIT_CONFIG_DIR", str(tmp_path / "cfg"))
+    key, _ = keys.keygen("审计组丑")
+    arch = tmp_path / "arch"
+    make_package(tmp_path / "y22", year=2022, lines=1500, seed=91)
+    r22 = run(str(tmp_path / "y22"), archive_root=str(arch), key_path=str(key))
+    f22 = json.loads((r22 / "findings.json").read_text(encoding="utf-8"))
+    prev = {c["id"]: set(c["records"]) for c in f22["checks"] if c["status"] == "flagged"}
+    # last year's follow-up: the first record of one check rectified
+    target = next(c for c in f22["checks"] if c["status"] == "flagged" and c["family"] != "statistics"
+                  and c["severity"] != "info" and c["count"] and c["id"] in openpyxl.load_workbook(
+                      r22 / "workpaper.xlsx").sheetnames)
+
+    def edit(wb):
+        ws = wb[target["id"]]
+        h = _headers(ws)
+        ws.cell(row=3, column=h["核实结论"], value="属实")
+        ws.cell(row=3, column=h["整改状态"], value="已整改")
+
+    followup(r22, _fill(r22 / "workpaper.xlsx", tmp_path / "f.xlsx", edit), key_path=str(key))
+    rectified_key = openpyxl.load_workbook(r22 / "workpaper.xlsx")[target["id"]].cell(
+        row=3, column=_headers(openpyxl.load_workbook(r22 / "workpaper.xlsx")[target["id"]])["键"]).value
+    make_package(tmp_path / "y23", year=2023, lines=1500, seed=91)
+    r23 = run(str(tmp_path / "y23"), archive_root=str(arch), key_path=str(key))
+    st = verify(r23)[1]["predicate"]
+    assert st["previous_year"]["run"] == f"2022/120104/{r22.name}" and st["previous_year"]["followup"]
+    f23 = json.loads((r23 / "findings.json").read_text(encoding="utf-8"))
+    expected = sum(len(set(c["records"]) & prev.get(c["id"], set())) for c in f23["checks"]
+                   if c["status"] == "flagged" and c["family"] != "statistics" and c["severity"] != "info")
+    assert st["previous_year"]["repeats"] == expected and expected > 0
+    html = (r23 / "report.html").read_text(encoding="utf-8")
+    assert "与上年比较" in html and f"本年疑点中 <b>{expected:,}</b> 条与上年相同" in html
+    from audit_lib.followup.history import compare
+    h = compare(arch, "120104", 2023, f23)
+    now = set(next(c for c in f23["checks"] if c["id"] == target["id"])["records"]) \
+        if any(c["id"] == target["id"] and c["status"] == "flagged" for c in f23["checks"]) else set()
+    if target["id"] in h["checks"]:
+        assert h["checks"][target["id"]]["rectified"] == (0 if rectified_key in now else 1)
+    # the report's first year: no comparison, said so
+    make_package(tmp_path / "y24", district_code="120105", year=2023, lines=1200, seed=92)
+    r = run(str(tmp_path / "y24"), archive_root=str(arch), key_path=str(key))
+    assert "previous_year" not in verify(r)[1]["predicate"]
+    assert "未作逐年比较" in (r / "report.html").read_text(encoding="utf-8")

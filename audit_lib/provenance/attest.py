@@ -89,8 +89,9 @@ def environment() -> dict:
 
 def predicate(*, run_id: str, meta: dict, supersedes: str | None, params: dict, package_path: str,
               files: list[dict], notebook: Path, notebook_sha256: str, started: str, finished: str,
-              findings_digest: str, signer: str, keyid: str, checks: list[dict], in_error: list[str]) -> dict:
-    return {
+              findings_digest: str, signer: str, keyid: str, checks: list[dict], in_error: list[str],
+              previous_year: dict | None = None) -> dict:
+    p = {
         "run_id": run_id, "district_code": str(meta["district_code"]),
         "district_name": meta.get("district_name", ""), "year": int(meta["year"]), "supersedes": supersedes,
         "parameters": params,
@@ -105,6 +106,9 @@ def predicate(*, run_id: str, meta: dict, supersedes: str | None, params: dict, 
         "started": started, "finished": finished, "findings_digest": findings_digest,
         "signer": {"name": signer, "keyid": keyid},
     }
+    if previous_year is not None:
+        p["previous_year"] = previous_year
+    return p
 
 
 def region_predicate(*, run_id: str, meta: dict, supersedes: str | None, params: dict, runs: list[dict],

@@ -27,6 +27,7 @@ class RunData:
     params: object = None                       # the run's Params
     checks_code: list = field(default_factory=list)   # per check that ran: id, origin, module, source sha256
     check_info: dict = field(default_factory=dict)    # per check that ran: its description and policy basis
+    history: dict | None = None                       # the comparison with the year before (audit run sets it)
 
     @property
     def in_error(self) -> list[str]:

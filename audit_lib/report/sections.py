@@ -376,3 +376,29 @@ def appendix(d: RunData, run: dict) -> str:
            "in-toto Statement v1）及每个文件的 SHA-256；执行 <code>audit reproduce RUN_DIR</code> 可按记录的输入和参数"
            "重新计算并比对发现清单摘要。findings.json 的摘要可按 outputs.md 的规则独立复算。</p>")
     return ("<h3>运行信息</h3>" + table(info) + "<h3>参数</h3>" + table(prow) + "<h3>环境</h3>" + table(erow) + how)
+
+
+def history(d: RunData) -> str:
+    """与上年比较: the repeats first, then each check's new and repeated findings and last year's that are gone."""
+    h = d.history
+    year = int(d.meta["year"])
+    if h is None:
+        return f"<p>档案库中没有本区县 {year - 1} 年的运行，未作逐年比较。</p>"
+    if not h.get("verified"):
+        return (f"<p>上年运行 {escape(h['run'])} 未通过验证，不作比较：" + escape("；".join(h.get("problems", [])))
+                + "</p>")
+    rows, repeats = [], []
+    for cid, c in sorted(h["checks"].items(), key=lambda kv: (-len(kv[1]["repeat"]), kv[0])):
+        rows.append({"编号": cid, "检查": c["title"], "本年疑点": c["now"], "新发现": c["new"],
+                     "重复出现": len(c["repeat"]), "上年已整改未复发": c["rectified"],
+                     "上年疑点本年未再出现": c["gone"] - c["rectified"]})
+        repeats += [{"编号": cid, "检查": c["title"], "键": mask_text(k)} for k in c["repeat"]]
+    n_rep = len(repeats)
+    fu = f"，整改跟踪记录 {escape(h['followup'])}" if h.get("followup") else "（上年没有整改跟踪记录）"
+    html = [f"<p>对照 {year - 1} 年运行 {escape(h['run_id'])}{fu}：本年疑点中 <b>{n_rep:,}</b> 条与上年相同（重复出现），"
+            f"其余为新发现。</p>"]
+    if repeats:
+        html.append("<h3>重复出现的疑点</h3>" + table(pd.DataFrame(repeats), limit=50))
+    if rows:
+        html.append("<h3>各检查逐年比较</h3>" + table(pd.DataFrame(rows)))
+    return "\n".join(html)
