@@ -170,6 +170,8 @@ def test_followup_refuses_what_does_not_belong_naming_sheet_row_and_column(a_run
         ws.cell(row=5, column=h["整改状态"], value="完成")
         ws.cell(row=6, column=h["键"], value="P9999999")                          # not flagged
         ws.cell(row=6, column=h["核实结论"], value="属实")
+        ws.cell(row=7, column=h["核实结论"], value="属实")
+        ws.cell(row=7, column=h["整改状态"], value="完成")                         # not in the list
 
     filled = _fill(r / "workpaper.xlsx", tmp / "bad.xlsx", edit)
     with pytest.raises(AuditError) as e:
@@ -181,6 +183,7 @@ def test_followup_refuses_what_does_not_belong_naming_sheet_row_and_column(a_run
     assert f"EL06!{col('核实结论')}4（核实结论）: '大概' is not one of" in msg
     assert f"EL06!{col('确认金额（元）')}5（确认金额（元））: '十元' is not money" in msg
     assert "key P9999999 is not a record EL06 flagged" in msg
+    assert f"EL06!{col('整改状态')}7（整改状态）: '完成' is not one of 未整改, 整改中, 已整改" in msg
     assert not (r.parent / f"{r.name}.followup").exists()
     # a workpaper of another run
     other = make_package(tmp / "other", district_code="120105", lines=1500, seed=82) and tmp / "other"
@@ -193,44 +196,46 @@ def test_followup_refuses_what_does_not_belong_naming_sheet_row_and_column(a_run
 
 
 def test_year_over_year_marks_repeats_new_and_rectified(tmp_path, monkeypatch):
+    from audit_lib.followup.history import compare
+    from audit_lib.pipeline import check_package
+
     monkeypatch.setenv("AUDIT_CONFIG_DIR", str(tmp_path / "cfg"))
     key, _ = keys.keygen("审计组丑")
     arch = tmp_path / "arch"
     make_package(tmp_path / "y22", year=2022, lines=1500, seed=91)
+    make_package(tmp_path / "y23", year=2023, lines=1500, seed=91)
     r22 = run(str(tmp_path / "y22"), archive_root=str(arch), key_path=str(key))
     f22 = json.loads((r22 / "findings.json").read_text(encoding="utf-8"))
-    prev = {c["id"]: set(c["records"]) for c in f22["checks"] if c["status"] == "flagged"}
-    # last year's follow-up: the first record of one check rectified
-    target = next(c for c in f22["checks"] if c["status"] == "flagged" and c["family"] != "statistics"
-                  and c["severity"] != "info" and c["count"] and c["id"] in openpyxl.load_workbook(
-                      r22 / "workpaper.xlsx").sheetnames)
+    f23_ahead = check_package(tmp_path / "y23")[2]
+    judged = lambda c: c["status"] == "flagged" and c["family"] != "statistics" and c["severity"] != "info"  # noqa
+    now = {c["id"]: set(c["records"]) for c in f23_ahead["checks"] if judged(c)}
+    sheets = openpyxl.load_workbook(r22 / "workpaper.xlsx").sheetnames
+    # last year's follow-up: one record that will not come back is rectified
+    cid, rkey = next((c["id"], k) for c in f22["checks"] if judged(c) and c["id"] in sheets and c["id"] in now
+                     for k in c["records"] if k not in now[c["id"]])
 
     def edit(wb):
-        ws = wb[target["id"]]
+        ws = wb[cid]
         h = _headers(ws)
-        ws.cell(row=3, column=h["核实结论"], value="属实")
-        ws.cell(row=3, column=h["整改状态"], value="已整改")
+        row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=h["键"]).value == rkey)
+        ws.cell(row=row, column=h["核实结论"], value="属实")
+        ws.cell(row=row, column=h["整改状态"], value="已整改")
 
     followup(r22, _fill(r22 / "workpaper.xlsx", tmp_path / "f.xlsx", edit), key_path=str(key))
-    rectified_key = openpyxl.load_workbook(r22 / "workpaper.xlsx")[target["id"]].cell(
-        row=3, column=_headers(openpyxl.load_workbook(r22 / "workpaper.xlsx")[target["id"]])["键"]).value
-    make_package(tmp_path / "y23", year=2023, lines=1500, seed=91)
     r23 = run(str(tmp_path / "y23"), archive_root=str(arch), key_path=str(key))
     st = verify(r23)[1]["predicate"]
     assert st["previous_year"]["run"] == f"2022/120104/{r22.name}" and st["previous_year"]["followup"]
     f23 = json.loads((r23 / "findings.json").read_text(encoding="utf-8"))
-    expected = sum(len(set(c["records"]) & prev.get(c["id"], set())) for c in f23["checks"]
-                   if c["status"] == "flagged" and c["family"] != "statistics" and c["severity"] != "info")
+    prev = {c["id"]: set(c["records"]) for c in f22["checks"] if c["status"] == "flagged"}
+    expected = sum(len(set(c["records"]) & prev.get(c["id"], set())) for c in f23["checks"] if judged(c))
     assert st["previous_year"]["repeats"] == expected and expected > 0
     html = (r23 / "report.html").read_text(encoding="utf-8")
     assert "与上年比较" in html and f"本年疑点中 <b>{expected:,}</b> 条与上年相同" in html
-    from audit_lib.followup.history import compare
     h = compare(arch, "120104", 2023, f23)
-    now = set(next(c for c in f23["checks"] if c["id"] == target["id"])["records"]) \
-        if any(c["id"] == target["id"] and c["status"] == "flagged" for c in f23["checks"]) else set()
-    if target["id"] in h["checks"]:
-        assert h["checks"][target["id"]]["rectified"] == (0 if rectified_key in now else 1)
-    # the report's first year: no comparison, said so
+    c = h["checks"][cid]
+    assert c["rectified"] == 1 and c["gone"] >= 1
+    assert c["new"] == len(now[cid] - prev[cid]) and c["repeat"] == sorted(now[cid] & prev[cid])
+    # a district's first year: no comparison, and the report says so
     make_package(tmp_path / "y24", district_code="120105", year=2023, lines=1200, seed=92)
     r = run(str(tmp_path / "y24"), archive_root=str(arch), key_path=str(key))
     assert "previous_year" not in verify(r)[1]["predicate"]

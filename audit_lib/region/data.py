@@ -118,7 +118,8 @@ def prepare(runs: list[DistrictRun], params: Params, meta: dict) -> RegionData:
                      "keyid": r.predicate.get("signer", {}).get("keyid"),
                      "attestation_sha256": r.attestation_sha256, "incomplete": bool(r.predicate.get("incomplete")),
                      "coverage": share, "coverage_target": target, "card_holding": h, "beneficiaries": people,
-                     "at_risk_fen": risk.get("amount_fen"), "at_risk_payments": risk.get("payments")})
+                     "at_risk_fen": risk.get("amount_fen"), "at_risk_payments": risk.get("payments"),
+                     "repeats": (r.predicate.get("previous_year") or {}).get("repeats")})
     evidence = {o.check.id: o.records for o in outcomes if o.records is not None and len(o.records)}
     return RegionData(meta=meta, findings=doc, evidence=evidence, districts=pd.DataFrame(rows),
                       matrix=_matrix(runs), runs=records, params=params,

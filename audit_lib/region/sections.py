@@ -79,14 +79,16 @@ def districts(d: RegionData) -> str:
                      "发放率结论": "" if cov_ok is None else ("达标" if cov_ok else "未达标"),
                      "补贴对象数": "" if r.beneficiaries is None or pd.isna(r.beneficiaries) else f"{int(r.beneficiaries):,}",
                      "持卡率": _pct(r.card_holding), "持卡结论": "" if hold_ok is None else ("达到95%" if hold_ok else "低于95%"),
-                     "疑点笔数": f"{int(r.at_risk_payments or 0):,}", "疑点金额（元）": ds.yuan(int(r.at_risk_fen or 0))})
+                     "疑点笔数": f"{int(r.at_risk_payments or 0):,}", "疑点金额（元）": ds.yuan(int(r.at_risk_fen or 0)),
+                     "与上年重复的疑点": "" if getattr(r, "repeats", None) is None or pd.isna(r.repeats)
+                     else f"{int(r.repeats):,}"})
     t = pd.DataFrame(rows)
     html = ds.table(t, css="data districts")
     for bad in ("未达标", "低于95%"):          # mark the districts that miss a target (text already escaped)
         html = html.replace(f"<td>{bad}</td>", f'<td class="bad">{bad}</td>')
     return (html + "<p class=\"note\">一卡通发放率取自各区县运行的 CP01（纳入一卡通的项目中经社保卡发放金额的占比）；"
             "持卡率为补贴对象中持有正常状态社保卡的比例，按各区县运行记录的数据包计算（95% 的目标是对全体居民而言，"
-            "此处以补贴对象近似）。</p>")
+            "此处以补贴对象近似）。“与上年重复的疑点”取自各区县运行与其上年运行的比较（空白：档案库中没有上年运行）。</p>")
 
 
 def _shade(v: float, top: float) -> str:
