@@ -207,6 +207,48 @@ def measure_city_check(n: int, lines: int, workdir: Path) -> dict:
             "lines": lines_total, "peak_mb": _peak_mb()}
 
 
+def measure_batch(n: int, lines: int, workdir: Path) -> None:
+    """The city's district audits as `audit batch` runs them, with 1 and 2 local processes and on a local Dask
+    cluster of two workers; and EL07 over the city on one machine and on that cluster (same bytes). Printed as
+    it goes (each a full command, its wall time)."""
+    import filecmp
+    import shutil
+
+    from .provenance import keys
+
+    folder = workdir / f"city-{n}x{lines}"
+    if not (folder / "city-truth.json").exists():
+        measure_city_synth(n, lines, workdir)
+    truth = json.loads((folder / "city-truth.json").read_text(encoding="utf-8"))
+    dirs = [str(folder / c) for c in truth["districts"]]
+    key = str(keys.demo_key())
+    env = dict(os.environ, AUDIT_LANG="en")
+
+    def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+        t = time.perf_counter()
+        r = subprocess.run([sys.executable, "-m", "audit_lib.cli", *args], capture_output=True, text=True, env=env)
+        return time.perf_counter() - t, r
+
+    print(f"\n== {n} district audits of about {lines:,} lines (audit batch, full runs: checks, notebook, HTML, PDF, "
+          f"workpaper, signature)")
+    for label, extra in (("1 process", ["--jobs", "1"]), ("2 processes", ["--jobs", "2"]),
+                         ("Dask local:2", ["--scheduler", "local:2"])):
+        arch = workdir / f"batch-archive-{label.replace(' ', '_').replace(':', '')}"
+        shutil.rmtree(arch, ignore_errors=True)
+        s, r = timed(["batch", *dirs, "--archive", str(arch), "--key", key, *extra])
+        done = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr[-300:]
+        print(f"{label:13s} {s:8.1f}s   {done}")
+        shutil.rmtree(arch, ignore_errors=True)
+    print(f"\n== EL07 over the city ({n} districts)")
+    outs = []
+    for label, extra in (("one machine", []), ("Dask local:2", ["--scheduler", "local:2"])):
+        out = workdir / f"el07-{len(outs)}.json"
+        s, r = timed(["check", *dirs, "--out", str(out), *extra])
+        outs.append(out)
+        print(f"{label:13s} {s:8.1f}s   " + ("ok" if r.returncode == 0 else r.stderr[-300:]))
+    print("findings.json " + ("byte-identical" if filecmp.cmp(outs[0], outs[1], shallow=False) else "DIFFER"))
+
+
 def measure_el07(n: int, workdir: Path, districts: int = 100) -> dict:
     """EL07's query alone at province size: ``n`` successful lines staged as Parquet across ``districts``
     districts (written by DuckDB: no package reading is timed here, the city figures time that), one person in a
@@ -268,6 +310,9 @@ def main(argv=None) -> int:
                     help="synthetic cities to time EL07 on, e.g. 16x1000000 (16 districts of 1 M lines)")
     ap.add_argument("--el07", type=int, nargs="*", default=[], metavar="LINES",
                     help="time EL07's DuckDB query alone on this many staged lines across 100 districts")
+    ap.add_argument("--batch", nargs="*", default=[], metavar="NxLINES",
+                    help="a synthetic city's district audits with audit batch at 1 and 2 processes and on a local Dask "
+                         "cluster of two workers, and EL07 on one machine and on that cluster, e.g. 16x1000000")
     ap.add_argument("--keep", help="folder for the generated packages (kept between runs)")
     ap.add_argument("--lines", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
@@ -332,6 +377,9 @@ def main(argv=None) -> int:
         print(f"\n== EL07 alone: {e['lines']:,} staged lines in {e['districts']} districts (staged in {e['make_s']:.1f}s)")
         print(f"EL07       {e['el07_s']:7.2f}s   peak memory {e['peak_mb'] / 1024:.2f} GB   flagged {e['flagged']:,} "
               f"({'as planted' if e['flagged'] == e['expected'] else 'DIFFERS from ' + format(e['expected'], ',')})")
+    for spec in args.batch:
+        n, lines = (int(x) for x in spec.lower().split("x"))
+        measure_batch(n, lines, workdir)
     tidy = [r for r in rows if r["kind"] == "tidy"]
     if len(tidy) >= 2:
         a, b = tidy[-2], tidy[-1]

@@ -243,6 +243,10 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: s
     differ = attest.package_differences(pred.get("environment", {}).get("packages"))
     if differ:
         pred = {**pred, "package_differences": differ}
+    if pred.get("kind") == "followup":
+        raise AuditError(tr("整改跟踪记录只需验证（audit verify，同时验证其所跟踪的运行）；要重现的是所跟踪的运行",
+                            "a follow-up is verified (audit verify, which verifies the run it follows too); it is the "
+                            "run followed up that is re-produced"))
     if pred.get("kind") == "region":
         return _reproduce_region(run_dir, pred, package)
     with tempfile.TemporaryDirectory(prefix="audit-reproduce-") as tmp:

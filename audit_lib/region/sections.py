@@ -13,8 +13,11 @@ from .data import HOLDING_TARGET, RegionData
 
 
 
-def _pct(v) -> str:
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v * 100:.2f}%"
+def _pct(v, down: bool = False) -> str:
+    """A share as a percentage; ``down``: rounded down, so a share below a 100 % target never shows as 100.00 %."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return f"{math.floor(v * 10000) / 100:.2f}%" if down else f"{v * 100:.2f}%"
 
 
 def title(d: RegionData, run: dict) -> str:
@@ -75,10 +78,10 @@ def districts(d: RegionData) -> str:
             else r.coverage >= r.coverage_target
         hold_ok = None if r.card_holding is None or pd.isna(r.card_holding) else r.card_holding >= HOLDING_TARGET
         rows.append({"区县": f"{r.district_name}（{r.district_code}）",
-                     "一卡通发放率": _pct(r.coverage), "年度目标": _pct(r.coverage_target),
+                     "一卡通发放率": _pct(r.coverage, down=True), "年度目标": _pct(r.coverage_target),
                      "发放率结论": "" if cov_ok is None else ("达标" if cov_ok else "未达标"),
                      "补贴对象数": "" if r.beneficiaries is None or pd.isna(r.beneficiaries) else f"{int(r.beneficiaries):,}",
-                     "持卡率": _pct(r.card_holding), "持卡结论": "" if hold_ok is None else ("达到95%" if hold_ok else "低于95%"),
+                     "持卡率": _pct(r.card_holding, down=True), "持卡结论": "" if hold_ok is None else ("达到95%" if hold_ok else "低于95%"),
                      "疑点笔数": f"{int(r.at_risk_payments or 0):,}", "疑点金额（元）": ds.yuan(int(r.at_risk_fen or 0)),
                      "与上年重复的疑点": "" if getattr(r, "repeats", None) is None or pd.isna(r.repeats)
                      else f"{int(r.repeats):,}"})
