@@ -109,7 +109,7 @@ def test_batch_lands_the_good_reports_the_broken_and_kills_the_hung(tmp_path, mo
     archive = tmp_path / "arch"
     items = [str(good[0]), str(broken), str(hung), str(good[1])]
     t = time.perf_counter()
-    jobs = run_batch(items, jobs=2, archive=str(archive), key=str(key), timeout=45)
+    jobs = run_batch(items, jobs=2, archive=str(archive), key=str(key), timeout=35)
     assert time.perf_counter() - t < 240
     st = {Path(j.item).name: j for j in jobs}
     assert [j.item for j in jobs] == items

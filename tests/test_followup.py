@@ -72,14 +72,19 @@ def test_evaluation_matches_jfa_and_the_distributions():
 # ---------------------------------------------------------------- follow-up
 
 
-@pytest.fixture()
-def a_run(tmp_path, monkeypatch):
-    monkeypatch.setenv("AUDIT_CONFIG_DIR", str(tmp_path / "cfg"))
+@pytest.fixture(scope="module")
+def a_run(tmp_path_factory):
+    """One signed run for the follow-up tests (the one test that damages it comes last)."""
+    tmp_path = tmp_path_factory.mktemp("followup")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("AUDIT_CONFIG_DIR", str(tmp_path / "cfg"))
+    mp.setenv("AUDIT_LANG", "en")
     key, _ = keys.keygen("审计组子")
     pkg = tmp_path / "pkg"
     make_package(pkg, lines=2000, seed=81)
     r = run(str(pkg), archive_root=str(tmp_path / "arch"), key_path=str(key))
-    return {"run": r, "key": key, "pkg": pkg, "tmp": tmp_path}
+    yield {"run": r, "key": key, "pkg": pkg, "tmp": tmp_path}
+    mp.undo()
 
 
 def _headers(ws):
@@ -104,7 +109,96 @@ def test_the_workpaper_has_verification_columns_with_drop_downs(a_run):
     assert "审定金额（元）" in _headers(wb["ST04"]) and "抽中次数" in _headers(wb["ST04"])
 
 
-def test_followup_reads_signs_and_verify_checks_it_and_the_run(a_run):
+def test_followup_refuses_what_does_not_belong_naming_sheet_row_and_column(a_run, monkeypatch):
+    monkeypatch.setenv("AUDIT_CONFIG_DIR", str(a_run["tmp"] / "cfg"))
+    r, tmp = a_run["run"], a_run["tmp"]
+
+    def edit(wb):
+        ws = wb["EL06"]
+        h = _headers(ws)
+        amount = ws.cell(row=3, column=h["涉及金额（元）"]).value
+        ws.cell(row=3, column=h["核实结论"], value="属实")
+        ws.cell(row=3, column=h["确认金额（元）"], value=float(amount) + 1)      # above the record
+        ws.cell(row=4, column=h["核实结论"], value="大概")                       # not in the list
+        ws.cell(row=5, column=h["确认金额（元）"], value="十元")                   # not money
+        ws.cell(row=5, column=h["整改状态"], value="完成")
+        ws.cell(row=6, column=h["键"], value="P9999999")                          # not flagged
+        ws.cell(row=6, column=h["核实结论"], value="属实")
+        ws.cell(row=7, column=h["核实结论"], value="属实")
+        ws.cell(row=7, column=h["整改状态"], value="完成")                         # not in the list
+
+    filled = _fill(r / "workpaper.xlsx", tmp / "bad.xlsx", edit)
+    with pytest.raises(AuditError) as e:
+        followup(r, filled, key_path=str(a_run["key"]))
+    msg = str(e.value)
+    h = _headers(openpyxl.load_workbook(filled)["EL06"])
+    col = lambda name: openpyxl.utils.get_column_letter(h[name])   # noqa: E731
+    assert f"EL06!{col('确认金额（元）')}3（确认金额（元））: confirmed" in msg
+    assert f"EL06!{col('核实结论')}4（核实结论）: '大概' is not one of" in msg
+    assert f"EL06!{col('确认金额（元）')}5（确认金额（元））: '十元' is not money" in msg
+    assert "key P9999999 is not a record EL06 flagged" in msg
+    assert f"EL06!{col('整改状态')}7（整改状态）: '完成' is not one of 未整改, 整改中, 已整改" in msg
+    assert not (r.parent / f"{r.name}.followup").exists()
+    # a workpaper of another run
+    other = make_package(tmp / "other", district_code="120105", lines=1500, seed=82) and tmp / "other"
+    r2 = run(str(other), archive_root=str(tmp / "arch"), key_path=str(a_run["key"]))
+    with pytest.raises(AuditError, match="not this run's workpaper"):
+        followup(r, r2 / "workpaper.xlsx", key_path=str(a_run["key"]))
+    out = subprocess.run([sys.executable, "-m", "audit_lib.cli", "followup", str(r), "--workpaper", str(filled),
+                          "--key", str(a_run["key"])], capture_output=True, text=True,
+                         env=dict(os.environ, AUDIT_CONFIG_DIR=str(a_run["tmp"] / "cfg")))
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "EL06!" in out.stderr
+
+
+def test_year_over_year_marks_repeats_new_and_rectified(tmp_path, monkeypatch):
+    from audit_lib.followup.history import compare
+    from audit_lib.pipeline import check_package
+
+    monkeypatch.setenv("AUDIT_CONFIG_DIR", str(tmp_path / "cfg"))
+    key, _ = keys.keygen("审计组丑")
+    arch = tmp_path / "arch"
+    make_package(tmp_path / "y22", year=2022, lines=1500, seed=91)
+    make_package(tmp_path / "y23", year=2023, lines=1500, seed=91)
+    r22 = run(str(tmp_path / "y22"), archive_root=str(arch), key_path=str(key))
+    f22 = json.loads((r22 / "findings.json").read_text(encoding="utf-8"))
+    f23_ahead = check_package(tmp_path / "y23")[2]
+    judged = lambda c: c["status"] == "flagged" and c["family"] != "statistics" and c["severity"] != "info"  # noqa
+    now = {c["id"]: set(c["records"]) for c in f23_ahead["checks"] if judged(c)}
+    sheets = openpyxl.load_workbook(r22 / "workpaper.xlsx").sheetnames
+    # last year's follow-up: one record that will not come back is rectified
+    cid, rkey = next((c["id"], k) for c in f22["checks"] if judged(c) and c["id"] in sheets and c["id"] in now
+                     for k in c["records"] if k not in now[c["id"]])
+
+    def edit(wb):
+        ws = wb[cid]
+        h = _headers(ws)
+        row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=h["键"]).value == rkey)
+        ws.cell(row=row, column=h["核实结论"], value="属实")
+        ws.cell(row=row, column=h["整改状态"], value="已整改")
+
+    followup(r22, _fill(r22 / "workpaper.xlsx", tmp_path / "f.xlsx", edit), key_path=str(key))
+    r23 = run(str(tmp_path / "y23"), archive_root=str(arch), key_path=str(key))
+    st = verify(r23)[1]["predicate"]
+    assert st["previous_year"]["run"] == f"2022/120104/{r22.name}" and st["previous_year"]["followup"]
+    f23 = json.loads((r23 / "findings.json").read_text(encoding="utf-8"))
+    prev = {c["id"]: set(c["records"]) for c in f22["checks"] if c["status"] == "flagged"}
+    expected = sum(len(set(c["records"]) & prev.get(c["id"], set())) for c in f23["checks"] if judged(c))
+    assert st["previous_year"]["repeats"] == expected and expected > 0
+    html = (r23 / "report.html").read_text(encoding="utf-8")
+    assert "与上年比较" in html and f"本年疑点中 <b>{expected:,}</b> 条与上年相同" in html
+    h = compare(arch, "120104", 2023, f23)
+    c = h["checks"][cid]
+    assert c["rectified"] == 1 and c["gone"] >= 1
+    assert c["new"] == len(now[cid] - prev[cid]) and c["repeat"] == sorted(now[cid] & prev[cid])
+    # a district's first year: no comparison, and the report says so
+    make_package(tmp_path / "y24", district_code="120105", year=2023, lines=1200, seed=92)
+    r = run(str(tmp_path / "y24"), archive_root=str(arch), key_path=str(key))
+    assert "previous_year" not in verify(r)[1]["predicate"]
+    assert "未作逐年比较" in (r / "report.html").read_text(encoding="utf-8")
+
+
+def test_followup_reads_signs_and_verify_checks_it_and_the_run(a_run, monkeypatch):
+    monkeypatch.setenv("AUDIT_CONFIG_DIR", str(a_run["tmp"] / "cfg"))
     r, tmp = a_run["run"], a_run["tmp"]
 
     def edit(wb):
@@ -154,89 +248,3 @@ def test_followup_reads_signs_and_verify_checks_it_and_the_run(a_run):
     os.chmod(r / "report.html", 0o640)
     (r / "report.html").write_text("x", encoding="utf-8")
     assert f"the run followed up, {r.name}: changed: report.html" in verify(again)[0]
-
-
-def test_followup_refuses_what_does_not_belong_naming_sheet_row_and_column(a_run):
-    r, tmp = a_run["run"], a_run["tmp"]
-
-    def edit(wb):
-        ws = wb["EL06"]
-        h = _headers(ws)
-        amount = ws.cell(row=3, column=h["涉及金额（元）"]).value
-        ws.cell(row=3, column=h["核实结论"], value="属实")
-        ws.cell(row=3, column=h["确认金额（元）"], value=float(amount) + 1)      # above the record
-        ws.cell(row=4, column=h["核实结论"], value="大概")                       # not in the list
-        ws.cell(row=5, column=h["确认金额（元）"], value="十元")                   # not money
-        ws.cell(row=5, column=h["整改状态"], value="完成")
-        ws.cell(row=6, column=h["键"], value="P9999999")                          # not flagged
-        ws.cell(row=6, column=h["核实结论"], value="属实")
-        ws.cell(row=7, column=h["核实结论"], value="属实")
-        ws.cell(row=7, column=h["整改状态"], value="完成")                         # not in the list
-
-    filled = _fill(r / "workpaper.xlsx", tmp / "bad.xlsx", edit)
-    with pytest.raises(AuditError) as e:
-        followup(r, filled, key_path=str(a_run["key"]))
-    msg = str(e.value)
-    h = _headers(openpyxl.load_workbook(filled)["EL06"])
-    col = lambda name: openpyxl.utils.get_column_letter(h[name])   # noqa: E731
-    assert f"EL06!{col('确认金额（元）')}3（确认金额（元））: confirmed" in msg
-    assert f"EL06!{col('核实结论')}4（核实结论）: '大概' is not one of" in msg
-    assert f"EL06!{col('确认金额（元）')}5（确认金额（元））: '十元' is not money" in msg
-    assert "key P9999999 is not a record EL06 flagged" in msg
-    assert f"EL06!{col('整改状态')}7（整改状态）: '完成' is not one of 未整改, 整改中, 已整改" in msg
-    assert not (r.parent / f"{r.name}.followup").exists()
-    # a workpaper of another run
-    other = make_package(tmp / "other", district_code="120105", lines=1500, seed=82) and tmp / "other"
-    r2 = run(str(other), archive_root=str(tmp / "arch"), key_path=str(a_run["key"]))
-    with pytest.raises(AuditError, match="not this run's workpaper"):
-        followup(r, r2 / "workpaper.xlsx", key_path=str(a_run["key"]))
-    out = subprocess.run([sys.executable, "-m", "audit_lib.cli", "followup", str(r), "--workpaper", str(filled),
-                          "--key", str(a_run["key"])], capture_output=True, text=True, env=dict(os.environ))
-    assert out.returncode == 2 and "Traceback" not in out.stderr and "EL06!" in out.stderr
-
-
-def test_year_over_year_marks_repeats_new_and_rectified(tmp_path, monkeypatch):
-    from audit_lib.followup.history import compare
-    from audit_lib.pipeline import check_package
-
-    monkeypatch.setenv("AUDIT_CONFIG_DIR", str(tmp_path / "cfg"))
-    key, _ = keys.keygen("审计组丑")
-    arch = tmp_path / "arch"
-    make_package(tmp_path / "y22", year=2022, lines=1500, seed=91)
-    make_package(tmp_path / "y23", year=2023, lines=1500, seed=91)
-    r22 = run(str(tmp_path / "y22"), archive_root=str(arch), key_path=str(key))
-    f22 = json.loads((r22 / "findings.json").read_text(encoding="utf-8"))
-    f23_ahead = check_package(tmp_path / "y23")[2]
-    judged = lambda c: c["status"] == "flagged" and c["family"] != "statistics" and c["severity"] != "info"  # noqa
-    now = {c["id"]: set(c["records"]) for c in f23_ahead["checks"] if judged(c)}
-    sheets = openpyxl.load_workbook(r22 / "workpaper.xlsx").sheetnames
-    # last year's follow-up: one record that will not come back is rectified
-    cid, rkey = next((c["id"], k) for c in f22["checks"] if judged(c) and c["id"] in sheets and c["id"] in now
-                     for k in c["records"] if k not in now[c["id"]])
-
-    def edit(wb):
-        ws = wb[cid]
-        h = _headers(ws)
-        row = next(r for r in range(3, ws.max_row + 1) if ws.cell(row=r, column=h["键"]).value == rkey)
-        ws.cell(row=row, column=h["核实结论"], value="属实")
-        ws.cell(row=row, column=h["整改状态"], value="已整改")
-
-    followup(r22, _fill(r22 / "workpaper.xlsx", tmp_path / "f.xlsx", edit), key_path=str(key))
-    r23 = run(str(tmp_path / "y23"), archive_root=str(arch), key_path=str(key))
-    st = verify(r23)[1]["predicate"]
-    assert st["previous_year"]["run"] == f"2022/120104/{r22.name}" and st["previous_year"]["followup"]
-    f23 = json.loads((r23 / "findings.json").read_text(encoding="utf-8"))
-    prev = {c["id"]: set(c["records"]) for c in f22["checks"] if c["status"] == "flagged"}
-    expected = sum(len(set(c["records"]) & prev.get(c["id"], set())) for c in f23["checks"] if judged(c))
-    assert st["previous_year"]["repeats"] == expected and expected > 0
-    html = (r23 / "report.html").read_text(encoding="utf-8")
-    assert "与上年比较" in html and f"本年疑点中 <b>{expected:,}</b> 条与上年相同" in html
-    h = compare(arch, "120104", 2023, f23)
-    c = h["checks"][cid]
-    assert c["rectified"] == 1 and c["gone"] >= 1
-    assert c["new"] == len(now[cid] - prev[cid]) and c["repeat"] == sorted(now[cid] & prev[cid])
-    # a district's first year: no comparison, and the report says so
-    make_package(tmp_path / "y24", district_code="120105", year=2023, lines=1200, seed=92)
-    r = run(str(tmp_path / "y24"), archive_root=str(arch), key_path=str(key))
-    assert "previous_year" not in verify(r)[1]["predicate"]
-    assert "未作逐年比较" in (r / "report.html").read_text(encoding="utf-8")

@@ -50,27 +50,7 @@ def test_two_runs_sharing_inputs_store_them_once_read_only(tmp_path, signer):
     assert len(_store(archive)) == n_files + 1
 
 
-def test_reproduce_with_the_package_folder_deleted(tmp_path, signer):
-    pkg = tmp_path / "pkg"
-    make_package(pkg, district_code="120105", lines=1500, seed=62)
-    archive = tmp_path / "arch"
-    r = run(str(pkg), archive_root=str(archive), key_path=str(signer))
-    shutil.rmtree(pkg)
-    problems, pred = reproduce(r)
-    assert problems == []
-    assert any("input missing: payments.csv" in n for n in pred["reproduce_notes"])
-    out = subprocess.run([sys.executable, "-m", "audit_lib.cli", "reproduce", str(r)], capture_output=True,
-                         text=True, env=dict(os.environ))
-    assert out.returncode == 0 and "re-produced from the inputs the archive keeps" in out.stdout
-    # an archive copy that was tampered with is caught by its digest, not used
-    victim = inputs.path_of(archive, pred["package"]["files"][0]["sha256"])
-    os.chmod(victim, 0o640)
-    victim.write_bytes(victim.read_bytes() + b"x")
-    problems = reproduce(r)[0]
-    assert any("the archive's copy of an input changed" in p for p in problems)
-
-
-def test_reproduce_names_a_package_whose_version_differs_and_says_it_did_not_matter(tmp_path, signer, monkeypatch):
+def test_reproduce_names_a_changed_package_version_and_works_with_the_package_deleted(tmp_path, signer, monkeypatch):
     from audit_lib.provenance import attest
 
     pkg = tmp_path / "pkg"
@@ -93,6 +73,21 @@ def test_reproduce_names_a_package_whose_version_differs_and_says_it_did_not_mat
                          text=True, env=dict(os.environ))
     assert out.returncode == 0
     assert "package versions differ from the run's (2)" in out.stdout and "did not matter" in out.stdout
+    # the package folder deleted: re-produced from the inputs the archive keeps
+    archive = tmp_path / "arch"
+    shutil.rmtree(pkg)
+    problems, pred = reproduce(r)
+    assert problems == []
+    assert any("input missing: payments.csv" in n for n in pred["reproduce_notes"])
+    out = subprocess.run([sys.executable, "-m", "audit_lib.cli", "reproduce", str(r)], capture_output=True,
+                         text=True, env=dict(os.environ))
+    assert out.returncode == 0 and "re-produced from the inputs the archive keeps" in out.stdout
+    # an archive copy that was tampered with is caught by its digest, not used
+    victim = inputs.path_of(archive, pred["package"]["files"][0]["sha256"])
+    os.chmod(victim, 0o640)
+    victim.write_bytes(victim.read_bytes() + b"x")
+    problems = reproduce(r)[0]
+    assert any("the archive's copy of an input changed" in p for p in problems)
 
 
 def test_the_lock_pins_every_dependency_with_hashes():
@@ -110,16 +105,17 @@ def test_the_lock_pins_every_dependency_with_hashes():
     assert "--require-hashes -r requirements.lock" in make
 
 
-def test_the_transfer_bag_validates_and_reproduces_with_the_archive_gone(tmp_path, signer, monkeypatch):
+def test_the_report_pdf_and_the_transfer_bag_which_reproduces_with_the_archive_gone(tmp_path, signer):
     import bagit
 
     from audit_lib.bag import export
     from audit_lib.provenance.verify import verify
 
     pkg = tmp_path / "pkg"
-    make_package(pkg, lines=1200, seed=64)
+    make_package(pkg, lines=1500, seed=65)
     archive = tmp_path / "arch"
     r = run(str(pkg), archive_root=str(archive), key_path=str(signer))
+    _check_pdf(r, pkg)
     bag = export(r, tmp_path / "bag")
     b = bagit.Bag(str(bag))
     assert b.is_valid() and "sha256" in b.algorithms
@@ -150,7 +146,8 @@ def test_the_transfer_bag_validates_and_reproduces_with_the_archive_gone(tmp_pat
     assert out.returncode == 3
 
 
-def test_the_report_pdf_is_pdf_a_a4_with_only_the_project_s_font_embedded_and_masked(tmp_path, signer):
+def _check_pdf(r: Path, pkg: Path) -> None:
+    """The report's PDF: PDF/A, A4, only the project's font, embedded, and masked."""
     import re
 
     from pypdf import PdfReader
@@ -158,9 +155,6 @@ def test_the_report_pdf_is_pdf_a_a4_with_only_the_project_s_font_embedded_and_ma
     from audit_lib.provenance.verify import verify
     from audit_lib.report import render
 
-    pkg = tmp_path / "pkg"
-    make_package(pkg, lines=1500, seed=65)
-    r = run(str(pkg), archive_root=str(tmp_path / "arch"), key_path=str(signer))
     problems, st = verify(r)
     assert problems == [] and "report.pdf" in {s["name"] for s in st["subject"]}
     pdf = PdfReader(str(r / "report.pdf"))

@@ -118,6 +118,7 @@ body { background: #fff; font-size: 10.5pt; }
 .report { max-width: none; padding: 0; }
 h2 { page-break-before: auto !important; }
 table.data { font-size: 8pt; }
+table.data th, table.data td { word-break: normal !important; overflow-wrap: break-word; }   /* a third faster */
 @page { size: A4; margin: 14mm 12mm 16mm;
         @bottom-center { content: counter(page) " / " counter(pages); font-family: "AuditCJK"; font-size: 8pt; } }
 """
