@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import AuditError
-from .provenance.attest import PUBKEY, RUN_FILES, SIGNATURE, payload_unverified
+from .provenance.attest import SIGNATURE, payload_unverified
 from .i18n import tr
 
 DIR_MODE = 0o750           # run folders: owner and group may read, nobody writes
@@ -166,6 +166,42 @@ def staging(root: Path, run_id: str):
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Landing:
+    """A run on its way into the archive: its id, its staging folder, and, once landed, its folder and any index
+    problem (a warning: the run is archived whatever the index says)."""
+
+    def __init__(self, run_id: str, tmp: Path):
+        self.run_id, self.tmp = run_id, tmp
+        self.final: Path | None = None
+        self.index_problem: str | None = None
+
+
+@contextmanager
+def landing(root: Path, year: int, code: str, digest: str | None = None, run_id: str | None = None):
+    """Reserve a run id (a new one from ``digest``, or the ``run_id`` a cluster worker named), stage the run's
+    files in the body, and publish them when it ends without error; a full or read-only disk becomes one clear
+    error; the reservation goes whatever happens. Every run, region run and cluster run lands through here."""
+    try:
+        if run_id is None:
+            run_id, reservation = reserve(root, year, code, digest)
+        else:
+            reservation = reserve_exact(root, year, code, run_id)
+    except OSError as e:
+        raise disk_error(e, root) from None
+    try:
+        with staging(root, run_id) as tmp:
+            land = Landing(run_id, tmp)
+            yield land
+            land.final = publish(tmp, root, year, code, run_id)
+    except OSError as e:
+        if e.errno not in DISK_ERRORS:
+            raise
+        raise disk_error(e, root) from None
+    finally:
+        shutil.rmtree(reservation, ignore_errors=True)
+    land.index_problem = index_add(root, land.final)
 
 
 def publish(tmp: Path, root: Path, year: int, code: str, run_id: str) -> Path:

@@ -46,7 +46,7 @@ def _command(item: str, archive: str | None, key: str | None) -> list[str]:
     return cmd
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def kill_group(proc: subprocess.Popen) -> None:
     """Kill the run and everything it started (its session's process group)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -66,7 +66,7 @@ def _last_line(path: Path) -> str:
     return lines[-1] if lines else ""
 
 
-def _error_text(path: Path) -> str:
+def error_text(path: Path) -> str:
     """The error an ``audit run`` printed (its last ``audit: error`` line, else its last line)."""
     try:
         lines = [x for x in path.read_text(encoding="utf-8", errors="replace").splitlines() if x.strip()]
@@ -134,14 +134,14 @@ def run_batch(items: list[str], jobs: int = 2, archive: str | None = None, key: 
                 elapsed = time.perf_counter() - j.started
                 if rc is None:
                     if timeout is not None and elapsed > timeout:
-                        _kill_group(j.proc)
+                        kill_group(j.proc)
                         j.status = "timeout"
                         j.seconds += elapsed
                         j.detail = tr(f"超时：{timeout:g} 秒内未完成，已终止其整个进程组",
                                       f"timed out: not done in {timeout:g} s; its whole process group was killed")
                         running.remove(j)
                     continue
-                _kill_group(j.proc)            # anything the run left behind in its group (a stray kernel)
+                kill_group(j.proc)            # anything the run left behind in its group (a stray kernel)
                 running.remove(j)
                 j.seconds += elapsed
                 if rc in (0, 1):
@@ -152,12 +152,12 @@ def run_batch(items: list[str], jobs: int = 2, archive: str | None = None, key: 
                     queue.insert(0, j)         # the kernel did not start: once more
                 else:
                     j.status = "failed"
-                    j.detail = _error_text(j.err) or tr(f"退出码 {rc}", f"exit status {rc}")
+                    j.detail = error_text(j.err) or tr(f"退出码 {rc}", f"exit status {rc}")
         progress.show(todo, final=True)
         return todo
     except BaseException:
         for j in running:
-            _kill_group(j.proc)
+            kill_group(j.proc)
         raise
     finally:
         logs.cleanup()

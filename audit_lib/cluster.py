@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -103,20 +102,10 @@ def client(scheduler: str, ca: str | None = None, cert: str | None = None, key: 
 # ---------------------------------------------------------------------------------------------- on a worker
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-
-
 def remote_run(item: str, params: str | None, language: str, signer: str, keyid: str, supersedes: str | None,
                timeout: float | None) -> dict:
     """On a worker: the run's files computed in a process of their own; returned as bytes with the draft."""
+    from .batch import error_text, kill_group
     from .provenance.attest import RUN_FILES
 
     with tempfile.TemporaryDirectory(prefix="audit-remote-") as tmp:
@@ -133,16 +122,15 @@ def remote_run(item: str, params: str | None, language: str, signer: str, keyid:
             try:
                 rc = proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                _kill_group(proc)
+                kill_group(proc)
                 return {"status": "timeout", "worker_seconds": timeout}
             finally:
-                _kill_group(proc)
-        text = (Path(tmp) / "err").read_text(encoding="utf-8", errors="replace").strip().splitlines()
+                kill_group(proc)
+        err_text = error_text(Path(tmp) / "err")
         if rc == 4:
-            raise KernelDidNotStart(text[-1] if text else "exit 4")
+            raise KernelDidNotStart(err_text or "exit 4")
         if rc not in (0, 1):
-            mine = [x for x in text if x.startswith(("audit: error:", "audit：错误："))]
-            return {"status": "failed", "error": (mine[-1] if mine else text[-1] if text else f"exit {rc}")}
+            return {"status": "failed", "error": err_text or f"exit {rc}"}
         draft = json.loads((out / "draft.json").read_text(encoding="utf-8"))
         return {"status": "ok", "draft": draft, "files": {n: (out / n).read_bytes() for n in RUN_FILES},
                 "host": os.uname().nodename, "pid": os.getpid()}
@@ -153,7 +141,7 @@ def remote_run(item: str, params: str | None, language: str, signer: str, keyid:
 
 def land(root: Path, result: dict, sk, expect: dict) -> Path:
     """Check a worker's result and sign and land it; AuditError naming what did not match (nothing lands)."""
-    from . import archive, findings
+    from . import archive, findings, inputs
     from .checks import REGISTRY
     from .provenance import attest
     from .provenance.verify import input_problems
@@ -192,25 +180,15 @@ def land(root: Path, result: dict, sk, expect: dict) -> Path:
                          + "; ".join(problems))
     refuse_demo(sk, m, expect["package"])
     year, code, run_id = int(m["year"]), str(m["district_code"]), draft["run_id"]
-    reservation = archive.reserve_exact(root, year, code, run_id)
-    try:
-        with archive.staging(root, run_id) as tmp:
-            from . import inputs
-
-            inputs.keep(root, Path(expect["package"]), draft["files"])
-            inputs.keep_file(root, attest.LOCK)
-            for n, b in files.items():
-                (tmp / n).write_bytes(b)
-            seal(tmp, draft, sk)
-            final = archive.publish(tmp, root, year, code, run_id)
-    finally:
-        import shutil
-
-        shutil.rmtree(reservation, ignore_errors=True)
-    problem = archive.index_add(root, final)
-    if problem:
-        print(tr(f"audit：警告：{problem}", f"audit: warning: {problem}"), file=sys.stderr)
-    return final
+    with archive.landing(root, year, code, run_id=run_id) as land:
+        inputs.keep(root, Path(expect["package"]), draft["files"])
+        inputs.keep_file(root, attest.LOCK)
+        for n, b in files.items():
+            (land.tmp / n).write_bytes(b)
+        seal(land.tmp, draft, sk)
+    if land.index_problem:
+        print(tr(f"audit：警告：{land.index_problem}", f"audit: warning: {land.index_problem}"), file=sys.stderr)
+    return land.final
 
 
 def run_batch(client, items: list[str], archive_root: str | None = None, key: str | None = None,
@@ -251,7 +229,6 @@ def run_batch(client, items: list[str], archive_root: str | None = None, key: st
         except AuditError as e:
             j.status, j.detail = "failed", str(e)
     progress.show(jobs)
-    landed: set[int] = set()
     for f in as_completed(list(futures)):
         j, expect = futures[f]
         j.seconds = time.perf_counter() - j.started
@@ -267,12 +244,9 @@ def run_batch(client, items: list[str], archive_root: str | None = None, key: st
                           f"timed out: not done in {timeout:g} s; its whole process group was killed on the worker")
         elif res["status"] == "failed":
             j.status, j.detail = "failed", res["error"]
-        elif id(j) in landed:              # never twice, whatever the cluster sends
-            continue
-        else:
+        else:                              # one future per item, each result once: a run lands once
             try:
                 j.detail = str(land(root, res, sk, expect))
-                landed.add(id(j))
                 j.status = "incomplete" if res["draft"]["in_error"] else "ok"
             except AuditError as e:
                 j.status, j.detail = "failed", str(e)

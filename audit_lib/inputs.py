@@ -32,20 +32,10 @@ def keep(root: Path, package: Path, files: list[dict]) -> int:
         dst = path_of(root, f["sha256"])
         if dst.is_file():
             continue
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-        h = hashlib.sha256()
-        with open(Path(package) / f["path"], "rb") as src, open(tmp, "wb") as out:
-            for chunk in iter(lambda: src.read(1 << 22), b""):
-                h.update(chunk)
-                out.write(chunk)
-        if h.hexdigest() != f["sha256"]:
-            tmp.unlink(missing_ok=True)
+        if not copy_checked(Path(package) / f["path"], dst, f["sha256"]):
             raise AuditError(tr(f"{Path(package) / f['path']} 在审计期间被改动（sha256 与读取时不同）；未归档",
                                 f"{Path(package) / f['path']} changed during the audit (its sha256 differs from what "
                                 f"was read); nothing archived"))
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, dst)
         new += 1
     return new
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -143,31 +142,18 @@ def run(target: str, params_path: str | None = None, archive_root: str | None = 
     if d.history and not d.history["verified"]:
         warn(tr(f"上年运行 {d.history['run']} 未通过验证，不作逐年比较：" + "; ".join(d.history["problems"]),
                 f"last year's run {d.history['run']} does not verify; no comparison: " + "; ".join(d.history["problems"])))
-    try:
-        run_id, reservation = archive.reserve(root, year, code, d.findings["digest"])
-    except OSError as e:
-        raise archive.disk_error(e, root) from None
-    try:
-        with archive.staging(root, run_id) as tmp, archive.scratch(root) as scratch:
-            draft = render_run(d, package, params, tmp, scratch, run_id, sk.signer, sk.keyid, supersedes,
-                               root / ".tmp" / f"kernels{archive.owner_tag()}", started, timings)
-            t = time.perf_counter()
-            inputs.keep(root, package, draft["files"])        # the inputs, kept by digest, before the run lands
-            inputs.keep_file(root, attest.LOCK)              # and the lock of the packages it ran on
-            timings["inputs"] = time.perf_counter() - t
-            t = time.perf_counter()
-            seal(tmp, draft, sk)
-            timings["sign"] = time.perf_counter() - t
-            final = archive.publish(tmp, root, year, code, run_id)
-    except OSError as e:
-        if e.errno not in archive.DISK_ERRORS:
-            raise
-        raise archive.disk_error(e, root) from None
-    finally:
-        shutil.rmtree(reservation, ignore_errors=True)
-    problem = archive.index_add(root, final)        # the run is archived: an index problem is only a warning
-    if problem:
-        warn(problem)
+    with archive.landing(root, year, code, digest=d.findings["digest"]) as land, archive.scratch(root) as scratch:
+        draft = render_run(d, package, params, land.tmp, scratch, land.run_id, sk.signer, sk.keyid, supersedes,
+                           root / ".tmp" / f"kernels{archive.owner_tag()}", started, timings)
+        t = time.perf_counter()
+        inputs.keep(root, package, draft["files"])        # the inputs, kept by digest, before the run lands
+        inputs.keep_file(root, attest.LOCK)              # and the lock of the packages it ran on
+        timings["inputs"] = time.perf_counter() - t
+        t = time.perf_counter()
+        seal(land.tmp, draft, sk)
+        timings["sign"] = time.perf_counter() - t
+    if land.index_problem:                          # the run is archived: an index problem is only a warning
+        warn(land.index_problem)
     warn_run(draft, warn)
     timings["total"] = time.perf_counter() - t0
-    return final
+    return land.final

@@ -3,7 +3,6 @@ from its filled-in workpaper."""
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path

@@ -67,7 +67,7 @@ def test_reproduce_names_a_changed_package_version_and_works_with_the_package_de
     assert env["packages"]["pandas"] == "2.0.0" and env["lock_sha256"] == sha256_file(attest.LOCK)
     problems, pred = reproduce(r)
     assert problems == []
-    assert pred["package_differences"] == [f"gone-package: run 1.0, now (none)",
+    assert pred["package_differences"] == ["gone-package: run 1.0, now (none)",
                                            f"pandas: run 2.0.0, now {real['pandas']}"]
     out = subprocess.run([sys.executable, "-m", "audit_lib.cli", "reproduce", str(r)], capture_output=True,
                          text=True, env=dict(os.environ))

@@ -229,9 +229,6 @@ def reproduce(run_dir: str | Path, package: str | Path | None = None, trusted: s
               allow_demo: bool = False) -> tuple[list[str], dict]:
     """Verify the run, check the recorded inputs, re-run the checks with the recorded parameters, compare
     findings digests. Nothing recorded is trusted before the signature and the signer are."""
-    from ..params import Params
-    from ..pipeline import check_package
-
     problems, st = verify(run_dir, trusted, allow_demo)
     pred = st["predicate"]
     if problems:

@@ -3,7 +3,6 @@ runs), the cross-district checks over the packages those runs recorded (each inp
 recorded sha256 before and after it is read), and the figures per district."""
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pandas as pd
 from ..errors import VerificationError
 from ..i18n import tr
 from ..params import Params
+from ..report.data import Handoff
 from ..provenance.verify import input_problems
 from .select import DistrictRun
 
@@ -19,7 +19,7 @@ HOLDING_TARGET = 0.95
 
 
 @dataclass
-class RegionData:
+class RegionData(Handoff):
     meta: dict                                   # district_code (the region's code), district_name, year
     findings: dict                               # the region's findings.json (cross-district checks)
     evidence: dict[str, pd.DataFrame]            # cross-district check -> its records in full (workpaper only)
@@ -34,16 +34,6 @@ class RegionData:
     def in_error(self) -> list[str]:
         return [c["id"] for c in self.findings["checks"] if c["status"] == "error"]
 
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        with open(path, "wb") as f:
-            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
-        return path
-
-    @staticmethod
-    def load(path: str | Path) -> "RegionData":
-        with open(path, "rb") as f:
-            return pickle.load(f)
 
 
 def run_record(r: DistrictRun) -> dict:

@@ -4,12 +4,11 @@ the region notebook -> HTML -> workpaper -> a signature naming each district att
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
 
-from .. import PROJECT_ROOT, archive, findings
+from .. import PROJECT_ROOT, archive, findings, inputs
 from ..errors import AuditError, ParamsError
 from ..i18n import tr
 from ..package.load import sha256_file
@@ -85,51 +84,37 @@ def run_region(year: int, runs: list | None = None, archive_root: str | None = N
     d = prepare(chosen, params, meta)
     timings["checks"] = time.perf_counter() - t
     rcode = meta["district_code"]
-    previous = [p for p in archive.runs_of(root, year, rcode)]
+    previous = archive.runs_of(root, year, rcode)
     supersedes = previous[-1].name if previous else None
-    try:
-        run_id, reservation = archive.reserve(root, year, rcode, d.findings["digest"])
-    except OSError as e:
-        raise archive.disk_error(e, root) from None
-    try:
-        with archive.staging(root, run_id) as tmp, archive.scratch(root) as scratch:
-            findings.write(d.findings, tmp / "findings.json")
-            workpaper.write(tmp / "workpaper.xlsx", d.findings, d.evidence)
-            handoff = d.save(scratch / "region.pkl")
-            t = time.perf_counter()
-            render.execute(NOTEBOOK, tmp / "notebook.ipynb", {
-                "region_code": rcode, "year": int(year), "archive": str(root), "run_data": str(handoff),
-                "run_id": run_id, "signer": sk.signer, "signer_keyid": sk.keyid, "supersedes": supersedes or ""},
-                cwd=PROJECT_ROOT, runtime_dir=root / ".tmp" / f"kernels{archive.owner_tag()}")
-            timings["notebook"] = time.perf_counter() - t
-            title = f"{meta['district_name']}{year}年一卡通区域审计报告 {run_id}"
-            html = render.to_html(tmp / "notebook.ipynb", title)
-            (tmp / "report.html").write_text(html, encoding="utf-8")
-            render.to_pdf(html, tmp / "report.pdf")
-            subjects = {n: sha256_file(tmp / n) for n in attest.RUN_FILES}
-            pred = attest.region_predicate(
-                run_id=run_id, meta=meta, supersedes=supersedes, params=params.record(), runs=d.runs,
-                notebook=NOTEBOOK, notebook_sha256=sha256_file(NOTEBOOK), started=started, finished=_now(),
-                findings_digest=d.findings["digest"], signer=sk.signer, keyid=sk.keyid, checks=d.checks_code,
-                in_error=d.in_error)
-            env = dsse.sign(dsse.statement(subjects, pred), sk.key)
-            (tmp / attest.SIGNATURE).write_text(json.dumps(env, indent=1) + "\n", encoding="utf-8")
-            (tmp / attest.PUBKEY).write_bytes(keys.public_pem(sk.key.public_key()))
-            from .. import inputs
-
-            inputs.keep_file(root, attest.LOCK)
-            final = archive.publish(tmp, root, year, rcode, run_id)
-    except OSError as e:
-        if e.errno not in archive.DISK_ERRORS:
-            raise
-        raise archive.disk_error(e, root) from None
-    finally:
-        shutil.rmtree(reservation, ignore_errors=True)
-    problem = archive.index_add(root, final)
-    if problem:
-        warn(problem)
+    with archive.landing(root, year, rcode, digest=d.findings["digest"]) as land, archive.scratch(root) as scratch:
+        tmp, run_id = land.tmp, land.run_id
+        findings.write(d.findings, tmp / "findings.json")
+        workpaper.write(tmp / "workpaper.xlsx", d.findings, d.evidence)
+        handoff = d.save(scratch / "region.pkl")
+        t = time.perf_counter()
+        render.execute(NOTEBOOK, tmp / "notebook.ipynb", {
+            "region_code": rcode, "year": int(year), "archive": str(root), "run_data": str(handoff),
+            "run_id": run_id, "signer": sk.signer, "signer_keyid": sk.keyid, "supersedes": supersedes or ""},
+            cwd=PROJECT_ROOT, runtime_dir=root / ".tmp" / f"kernels{archive.owner_tag()}")
+        timings["notebook"] = time.perf_counter() - t
+        title = f"{meta['district_name']}{year}年一卡通区域审计报告 {run_id}"
+        html = render.to_html(tmp / "notebook.ipynb", title)
+        (tmp / "report.html").write_text(html, encoding="utf-8")
+        render.to_pdf(html, tmp / "report.pdf")
+        subjects = {n: sha256_file(tmp / n) for n in attest.RUN_FILES}
+        pred = attest.region_predicate(
+            run_id=run_id, meta=meta, supersedes=supersedes, params=params.record(), runs=d.runs,
+            notebook=NOTEBOOK, notebook_sha256=sha256_file(NOTEBOOK), started=started, finished=_now(),
+            findings_digest=d.findings["digest"], signer=sk.signer, keyid=sk.keyid, checks=d.checks_code,
+            in_error=d.in_error)
+        env = dsse.sign(dsse.statement(subjects, pred), sk.key)
+        (tmp / attest.SIGNATURE).write_text(json.dumps(env, indent=1) + "\n", encoding="utf-8")
+        (tmp / attest.PUBKEY).write_bytes(keys.public_pem(sk.key.public_key()))
+        inputs.keep_file(root, attest.LOCK)
+    if land.index_problem:
+        warn(land.index_problem)
     if d.in_error:
         warn(tr(f"本次区域运行不完整：以下检查出错：{', '.join(d.in_error)}",
                 f"the region run is incomplete: check(s) in error: {', '.join(d.in_error)}"))
     timings["total"] = time.perf_counter() - t0
-    return final
+    return land.final

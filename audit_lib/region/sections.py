@@ -160,14 +160,7 @@ def runs(d: RegionData) -> str:
 
 
 def appendix(d: RegionData, run: dict) -> str:
-    demo = run.get("signer") == "DEMO"
-    info = pd.DataFrame([
-        {"项目": "运行编号 run id", "值": run.get("run_id") or "（交互运行，未归档）"},
-        {"项目": "跨区检查发现清单摘要 findings digest", "值": d.findings["digest"]},
-        {"项目": "签名人 signer", "值": (run.get("signer") or "（未签名）") + ("（演示密钥 DEMO，不具证明效力）" if demo else "")},
-        {"项目": "签名密钥 key id", "值": run.get("signer_keyid") or ""},
-        {"项目": "替代的运行 supersedes", "值": run.get("supersedes") or ""},
-    ])
+    info = ds.run_info(run, d.findings["digest"], "跨区检查发现清单摘要")
     how = ("<p>核验方法：执行 <code>audit verify RUN_DIR</code>，核对本报告的签名和每个文件，并逐一复核其依据的区县运行；"
            "执行 <code>audit reproduce RUN_DIR</code> 可按各区县运行记录的数据包重新计算跨区检查并比对发现清单摘要。</p>")
     return "<h3>运行信息</h3>" + ds.table(info) + how

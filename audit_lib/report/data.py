@@ -14,8 +14,23 @@ from ..pipeline import audit_package, card_holding
 from ..checks.basis import for_district
 
 
+class Handoff:
+    """What a run hands its notebook's kernel: saved to a file in the run's private scratch folder, loaded there."""
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        with open(path, "wb") as f:
+            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path):
+        with open(path, "rb") as f:
+            return pickle.load(f)
+
+
 @dataclass
-class RunData:
+class RunData(Handoff):
     meta: dict
     findings: dict
     evidence: dict[str, pd.DataFrame]
@@ -37,16 +52,6 @@ class RunData:
     def not_builtin(self) -> list[dict]:
         return [c for c in self.checks_code if c["origin"] != "builtin"]
 
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        with open(path, "wb") as f:
-            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
-        return path
-
-    @staticmethod
-    def load(path: str | Path) -> "RunData":
-        with open(path, "rb") as f:
-            return pickle.load(f)
 
 
 def overview(ctx: Context) -> dict:

@@ -350,6 +350,18 @@ def skipped(d: RunData) -> str:
     return ("<p>以下检查因所需数据未提供或不适用而未执行（不等于“未发现问题”）：</p>" + table(pd.DataFrame(rows)))
 
 
+def run_info(run: dict, digest: str, digest_label: str = "发现清单摘要") -> pd.DataFrame:
+    """运行信息: the run id, findings digest, signer (DEMO said so), key and the run superseded."""
+    demo = run.get("signer") == "DEMO"
+    return pd.DataFrame([
+        {"项目": "运行编号 run id", "值": run.get("run_id") or "（交互运行，未归档）"},
+        {"项目": f"{digest_label} findings digest", "值": digest},
+        {"项目": "签名人 signer", "值": (run.get("signer") or "（未签名）") + ("（演示密钥 DEMO，不具证明效力）" if demo else "")},
+        {"项目": "签名密钥 key id", "值": run.get("signer_keyid") or ""},
+        {"项目": "替代的运行 supersedes", "值": run.get("supersedes") or ""},
+    ])
+
+
 def appendix(d: RunData, run: dict) -> str:
     import platform
 
@@ -364,14 +376,7 @@ def appendix(d: RunData, run: dict) -> str:
         except Exception:
             pass
     erow = pd.DataFrame([{"组件": k, "版本": v} for k, v in env.items()])
-    demo = run.get("signer") == "DEMO"
-    info = pd.DataFrame([
-        {"项目": "运行编号 run id", "值": run.get("run_id") or "（交互运行，未归档）"},
-        {"项目": "发现清单摘要 findings digest", "值": d.findings["digest"]},
-        {"项目": "签名人 signer", "值": (run.get("signer") or "（未签名）") + ("（演示密钥 DEMO，不具证明效力）" if demo else "")},
-        {"项目": "签名密钥 key id", "值": run.get("signer_keyid") or ""},
-        {"项目": "替代的运行 supersedes", "值": run.get("supersedes") or ""},
-    ])
+    info = run_info(run, d.findings["digest"])
     how = ("<p>核验方法：在运行目录执行 <code>audit verify RUN_DIR</code>，核对签名（DSSE 信封，Ed25519，"
            "in-toto Statement v1）及每个文件的 SHA-256；执行 <code>audit reproduce RUN_DIR</code> 可按记录的输入和参数"
            "重新计算并比对发现清单摘要。findings.json 的摘要可按 outputs.md 的规则独立复算。</p>")
