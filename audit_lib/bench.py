@@ -2,7 +2,7 @@
 files), each check family and the whole suite, and measure peak memory; beside them, in the same run, the
 shared DuckDB anchor's figures (five core rules in DuckDB SQL and in plain pandas).
 
-    python -m audit_lib.bench [--sizes 100000 1000000 5000000] [--exported 1000000] [--anchor PATH] [--keep DIR]
+    python -m audit_lib.bench [--sizes 100000 1000000 10000000] [--exported 1000000] [--anchor PATH] [--keep DIR]
 
 Two kinds of package: "tidy" (the generator's own UTF-8 CSVs) at every size, and "exported" (exports as they
 come: GB18030 CSV with Chinese headers, ￥1,140.00, dates three ways and periods two ways in one column,
@@ -55,20 +55,31 @@ def plain_read(folder: Path) -> None:
                 wb.get_sheet_by_name(name).to_python()
 
 
-def measure(n: int, workdir: Path, kind: str = "tidy") -> dict:
-    """One size, in this process: synthesise, read twice (ours and a plain read), run the suite."""
-    from .checks import Context
-    from .checks.engine import run_checks
-    from .package import load_package
+def _folder(workdir: Path, n: int, kind: str) -> Path:
+    return workdir / (f"pkg-{n}" if kind == "tidy" else f"exported-{n}")
+
+
+def measure_synth(n: int, workdir: Path, kind: str = "tidy") -> dict:
+    """`audit synth` at one size, in this process (its peak is the generator's; 0 s when kept from before)."""
     from .synth import make_package
     from .synth.writer import WriteOptions
 
-    folder = workdir / (f"pkg-{n}" if kind == "tidy" else f"exported-{n}")
+    folder = _folder(workdir, n, kind)
     t = time.perf_counter()
-    if not (folder / "package.yaml").exists():
+    made = not (folder / "package.yaml").exists() or not (folder / "truth.json").exists()
+    if made:
         make_package(folder, lines=n, seed=1, options=WriteOptions.as_exported() if kind == "exported" else None)
-    synth_s = time.perf_counter() - t
-    after_synth = _peak_mb()
+    return {"synth_s": time.perf_counter() - t, "peak_mb": _peak_mb(), "made": made}
+
+
+def measure(n: int, workdir: Path, kind: str = "tidy") -> dict:
+    """One size, in this process (the package made before, by ``measure_synth`` in a process of its own): read
+    twice (ours and a plain read), run the suite. The peak is the audit's: reading and checking."""
+    from .checks import Context
+    from .checks.engine import run_checks
+    from .package import load_package
+
+    folder = _folder(workdir, n, kind)
 
     # Both reads warm and best of two, like the anchor: the page cache otherwise decides the ratio.
     plain_s = read_s = float("inf")
@@ -90,9 +101,8 @@ def measure(n: int, workdir: Path, kind: str = "tidy") -> dict:
         fam[o.check.family] += o.seconds
     slowest = sorted(((o.seconds, o.check.id) for o in outcomes), reverse=True)[:5]
     errors = [o.check.id for o in outcomes if o.status == "error"]
-    return {"n": n, "kind": kind, "lines": lines, "synth_s": synth_s, "plain_read_s": plain_s, "read_s": read_s,
-            "checks_s": checks_s, "families_s": fam, "slowest": slowest, "peak_mb": _peak_mb(),
-            "peak_after_synth_mb": after_synth, "errors": errors}
+    return {"n": n, "kind": kind, "lines": lines, "plain_read_s": plain_s, "read_s": read_s,
+            "checks_s": checks_s, "families_s": fam, "slowest": slowest, "peak_mb": _peak_mb(), "errors": errors}
 
 
 def card_tables(n: int, seed: int = 0) -> dict:
@@ -299,14 +309,14 @@ def run_anchor(path: Path, n: int) -> dict | None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000, 5_000_000])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000, 10_000_000])
     ap.add_argument("--anchor", default=str(Path(__file__).resolve().parents[2] / "shared" / "bench" /
                                             "duckdb_anchor.py"))
     ap.add_argument("--exported", type=int, nargs="*", default=[1_000_000],
                     help="sizes of the 'exports as they come' package")
     ap.add_argument("--card-transactions", type=int, nargs="*", default=[5_000_000],
                     help="sizes (card transactions) at which CP13 and CP14 are timed")
-    ap.add_argument("--city", nargs="*", default=[], metavar="NxLINES",
+    ap.add_argument("--city", nargs="*", default=["16x1000000"], metavar="NxLINES",
                     help="synthetic cities to time EL07 on, e.g. 16x1000000 (16 districts of 1 M lines)")
     ap.add_argument("--el07", type=int, nargs="*", default=[], metavar="LINES",
                     help="time EL07's DuckDB query alone on this many staged lines across 100 districts")
@@ -325,12 +335,21 @@ def main(argv=None) -> int:
             measure_city_synth(args.one, args.lines, workdir) if args.kind == "citysynth" else \
             measure_city_check(args.one, args.lines, workdir) if args.kind == "citycheck" else \
             measure_el07(args.one, workdir) if args.kind == "el07" else \
+            measure_synth(args.one, workdir, args.kind.split("-")[1]) if args.kind.startswith("synth-") else \
             measure(args.one, workdir, args.kind)
         print(json.dumps(out))
         return 0
     rows = []
     for n, kind in [(n, "tidy") for n in args.sizes] + [(n, "exported") for n in args.exported] + \
             [(n, "card") for n in args.card_transactions]:
+        synth = None
+        if kind != "card":               # the generator in a process of its own: its peak is its own
+            r = subprocess.run([sys.executable, "-m", "audit_lib.bench", "--one", str(n), "--kind", f"synth-{kind}",
+                                "--keep", str(workdir)], capture_output=True, text=True, env=dict(os.environ))
+            if r.returncode:
+                print(f"size {n}: synthesis failed\n{r.stderr[-2000:]}")
+                continue
+            synth = json.loads(r.stdout.strip().splitlines()[-1])
         r = subprocess.run([sys.executable, "-m", "audit_lib.bench", "--one", str(n), "--kind", kind, "--keep",
                             str(workdir)], capture_output=True, text=True, env=dict(os.environ))
         if r.returncode:
@@ -343,6 +362,7 @@ def main(argv=None) -> int:
                 print(f"{cid}       {c['s']:7.2f}s   {c['status']} {c['count']:,}" + (f" ({c['reason']})" if c["reason"] else ""))
             print(f"peak memory {res['peak_mb'] / 1024:.2f} GB (tables made in {res['make_s']:.1f}s)")
             continue
+        res["synth"] = synth
         res["anchor"] = run_anchor(Path(args.anchor), res["lines"])
         rows.append(res)
         _print_row(res)
@@ -384,8 +404,14 @@ def main(argv=None) -> int:
     if len(tidy) >= 2:
         a, b = tidy[-2], tidy[-1]
         scale = b["lines"] / a["lines"]
-        print(f"\nscaling {a['lines']:,} -> {b['lines']:,} lines (x{scale:.1f}): checks x{b['checks_s'] / a['checks_s']:.1f}, "
+        ta, tb = a["read_s"] + a["checks_s"], b["read_s"] + b["checks_s"]
+        print(f"\nscaling {a['lines']:,} -> {b['lines']:,} lines (x{scale:.1f}): audit (read + checks) "
+              f"x{tb / ta:.1f} (goal: x{scale * 1.05:.1f}), checks x{b['checks_s'] / a['checks_s']:.1f}, "
               f"read x{b['read_s'] / a['read_s']:.1f}")
+        for r in (a, b):
+            print(f"  {r['lines']:>11,} lines: audit peak {r['peak_mb'] / 1024:5.2f} GB = "
+                  f"{r['peak_mb'] / 1024 / (r['lines'] / 1e6):.2f} GB per million lines (goal: 1.2); generator peak "
+                  + (f"{r['synth']['peak_mb'] / 1024:.2f} GB" if r["synth"]["made"] else "not measured (kept)"))
     return 0
 
 
@@ -393,13 +419,15 @@ def _print_row(r: dict) -> None:
     a = r.get("anchor") or {}
     fam = "  ".join(f"{k[:5]} {v:6.2f}s" for k, v in r["families_s"].items())
     print(f"\n== {r['kind']}: {r['lines']:,} payment lines (asked {r['n']:,})")
-    print(f"synthesise {r['synth_s']:7.2f}s")
+    s = r.get("synth") or {}
+    print(f"synthesise {s.get('synth_s', 0):7.2f}s   peak memory " + (f"{s['peak_mb'] / 1024:.2f} GB" if s.get("made")
+                                                                    else "- (kept from an earlier run)"))
     print(f"read       {r['read_s']:7.2f}s   plain read of the same files (pyarrow CSV, calamine XLSX) "
           f"{r['plain_read_s']:6.2f}s (ratio {r['read_s'] / r['plain_read_s']:.2f}; goal {'2' if r['kind'] == 'tidy' else '3'}x)")
     print(f"checks     {r['checks_s']:7.2f}s   {fam}")
     print(f"slowest    " + ", ".join(f"{cid} {sec:.2f}s" for sec, cid in r.get("slowest", [])))
     print(f"suite      {r['read_s'] + r['checks_s']:7.2f}s   peak memory {r['peak_mb'] / 1024:.2f} GB "
-          f"(synthesis alone {r['peak_after_synth_mb'] / 1024:.2f} GB)")
+          f"(reading and checks, in a process of their own)")
     if "duckdb_s" in a:
         print(f"anchor     duckdb {a['duckdb_s']:.2f}s  pandas {a['pandas_s']:.2f}s  ->  checks / anchor duckdb = "
               f"{r['checks_s'] / a['duckdb_s']:.1f}x (goal: 3x)")

@@ -54,13 +54,14 @@ def _cmd_synth(args) -> int:
         return 0
     d = make_package(args.out, district_code=args.district_code, year=args.year, lines=args.lines,
                      seed=args.seed, clean=args.clean, options=opt)
-    n = len(d.tables["payments"])
-    planted = sum(len(v) for v in d.truth.values())
-    print(tr(f"{d.meta['district_name']}（{d.meta['district_code']}）{d.meta['year']}年：发放明细 {n:,} 行，"
-             f"{len(d.truth)} 项检查共植入 {planted} 条问题记录",
-             f"{d.meta['district_name']} ({d.meta['district_code']}) {d.meta['year']}: {n:,} payment lines, "
-             f"{planted} planted records in {len(d.truth)} checks"))
-    for note in d.notes:
+    n, truth, meta = d["payments"], d["truth"], d["meta"]
+    planted = sum(len(v) for v in truth.values())
+    shards = (tr(f"（分 {d['shards']} 批生成）", f" (made in {d['shards']} shards)") if d["shards"] > 1 else "")
+    print(tr(f"{meta['district_name']}（{meta['district_code']}）{meta['year']}年：发放明细 {n:,} 行，"
+             f"{len(truth)} 项检查共植入 {planted} 条问题记录{shards}",
+             f"{meta['district_name']} ({meta['district_code']}) {meta['year']}: {n:,} payment lines, "
+             f"{planted} planted records in {len(truth)} checks{shards}"))
+    for note in d["notes"]:
         print(tr(f"说明：{note}", f"note: {note}"))
     print(Path(args.out))
     return 0

@@ -58,9 +58,11 @@ def test_synthetic_city_el07_and_every_district_s_own_truth(tmp_path):
     assert truth == doc and truth["districts"] == [c for c, _ in TIANJIN[:3]]
     want = set(truth["checks"]["EL07"])
     traps = set(truth["traps"]["moved_other_periods"]) | set(truth["traps"]["failed_in_one"])
-    # (the failed-in-one trap is planted where the districts' own failed, never re-paid lines allow it; the
-    # hand-made test above covers it always)
+    # each pair of neighbours: movers paid by both, one paid by each for other periods, and a failed line in
+    # one paid by the other
     assert len(want) >= 4 and truth["traps"]["moved_other_periods"]
+    pairs = {(k.split("|")[0]) for k in truth["traps"]["failed_in_one"]}
+    assert len(truth["traps"]["failed_in_one"]) == len(pairs) == 2
     dirs = [tmp_path / "city" / c for c in truth["districts"]]
     _, _, region = check_region(dirs, {"checks": ["EL07"]})
     got = set(_el07(region)["records"])

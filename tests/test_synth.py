@@ -117,3 +117,52 @@ def test_truth_file_and_package_load(tmp_path):
     assert truth["district_code"] == "120104" and truth["checks"]
     pkg = load_package(tmp_path / "p")
     assert pkg.quarantine.empty and len(pkg.tables) == 13
+
+
+# ---------------------------------------------------------------------------------------------- shards
+
+def test_a_district_in_one_shard_is_the_unsharded_district(tmp_path):
+    from audit_lib.synth import write_package
+
+    make_package(tmp_path / "a", lines=3000, seed=12)                 # one shard (the default shard is 500,000)
+    write_package(tmp_path / "b", generate(lines=3000, seed=12))
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "exported"])
+def test_a_sharded_district_is_one_package_with_exact_truth(tmp_path, fmt):
+    """Three shards written one after another: no key shared between shards, the policy list once, the title
+    and header once, and every check finds exactly the union of the shards' truths."""
+    from audit_lib.pipeline import check_package
+    from audit_lib.synth.writer import WriteOptions
+    from test_truth import _compare
+
+    opt = WriteOptions.as_exported() if fmt == "exported" else None
+    got = make_package(tmp_path / "p", lines=30000, seed=14, shard_lines=10000, options=opt)
+    assert got["shards"] == 3
+    pkg = load_package(tmp_path / "p")
+    assert len(pkg.quarantine) == 0
+    t = pkg.tables
+    assert len(t["payments"]) == got["payments"] and t["payments"]["payment_id"].is_unique
+    assert t["card_transactions"]["txn_id"].is_unique
+    assert t["policy_items"]["item_code"].is_unique
+    assert t["households"]["person_id"].is_unique                      # nobody drawn twice by two shards
+    holders = t["cards"].dropna(subset=["account_no"]).groupby("account_no")["person_id"].nunique()
+    assert holders.max() == 1                                          # no account shared between shards
+    allocations = t["fund_flows"][t["fund_flows"]["doc_no"].fillna("").str.startswith("南财社指")]
+    assert allocations.groupby("doc_no")[["item_code", "date"]].nunique().max().max() == 1   # one document each
+    truth = json.loads((tmp_path / "p" / "truth.json").read_text(encoding="utf-8"))["checks"]
+    assert {f"FF1201042023X{i:07d}" for i in (1, 2, 3)} <= set(truth["RC08"])   # each shard's own
+    _, _, doc = check_package(tmp_path / "p")
+    assert _compare(doc, truth) == []
+    assert {c["id"] for c in doc["checks"] if c["status"] == "flagged"} == set(truth)
+
+
+def test_a_workbook_too_large_for_excel_is_refused_by_name(tmp_path, monkeypatch):
+    from audit_lib.synth import writer
+    from audit_lib.synth.writer import WriteOptions
+
+    monkeypatch.setattr(writer, "XLSX_ROWS", 500)
+    with pytest.raises(ValueError, match="beneficiaries: .* rows do not fit in one worksheet"):
+        make_package(tmp_path / "p", lines=3000, seed=15, shard_lines=1000,
+                     options=WriteOptions(formats={"beneficiaries": "xlsx"}))

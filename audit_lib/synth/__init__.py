@@ -4,16 +4,29 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .district import District, generate
-from .writer import GENERATOR, WriteOptions, write_package
+from .district import SHARD_LINES, District, generate, shards
+from .writer import GENERATOR, PackageWriter, WriteOptions, write_package
 
 
 def make_package(out, district_code="120104", year=2023, lines=10000, seed=0, clean=False,
-                 options: WriteOptions | None = None, district_name=None) -> District:
-    d = generate(district_code=district_code, district_name=district_name, year=year, lines=lines, seed=seed,
-                 clean=clean)
-    write_package(Path(out), d, options)
-    return d
+                 options: WriteOptions | None = None, district_name=None,
+                 shard_lines: int = SHARD_LINES) -> dict:
+    """Write a synthetic district package into ``out``, shard by shard (memory stays that of one shard), and
+    return a summary: the payment lines written, the shards, and the truth (check -> keys)."""
+    writer, lines_out, meta = None, 0, None
+    for i, d in enumerate(shards(district_code=district_code, district_name=district_name, year=year, lines=lines,
+                                 seed=seed, clean=clean, shard_lines=shard_lines)):
+        if writer is None:
+            meta = dict(d.meta)
+            k = max(1, -(-int(lines) // int(shard_lines)))
+            if k > 1:
+                meta["notes"] += f", made in {k} shards of up to {int(shard_lines):,} lines"
+            writer = PackageWriter(Path(out), meta, options)
+        lines_out += len(d.tables["payments"])
+        writer.add(d)
+        del d
+    truth = writer.close()
+    return {"payments": lines_out, "shards": writer.parts, "truth": truth, "notes": writer.notes, "meta": meta}
 
 
 SAMPLES = {"120104": dict(lines=20000, seed=2023), "120105": dict(lines=8000, seed=2024)}
@@ -37,4 +50,5 @@ def ensure_samples(root: Path | None = None) -> dict[str, Path]:
     return out
 
 
-__all__ = ["District", "SAMPLES", "ensure_samples", "generate", "make_package", "WriteOptions", "write_package"]
+__all__ = ["District", "SAMPLES", "ensure_samples", "generate", "make_package", "PackageWriter", "SHARD_LINES", "shards",
+           "WriteOptions", "write_package"]

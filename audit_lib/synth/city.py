@@ -74,7 +74,10 @@ def _clean_people(d: District, taken: set[str]) -> pd.Index:
         t = d.tables.get(table)
         if t is not None:
             for c in cols:
-                bad.update(t[c].dropna().astype(str))
+                v = t[c]
+                if table == "payments":      # holding one's own account is one's own row, not another's
+                    v = v[(v != t["person_id"]).to_numpy()]
+                bad.update(v.dropna().astype(str))
     unique_mask = ~masked.duplicated(keep=False)          # told apart by the masked number a disclosure shows
     return pd.Index(sorted(ids[(~ids.isin(bad) & unique_mask).to_numpy()]))
 
@@ -197,8 +200,41 @@ def _plant_movers(src: District, dst: District, rng: np.random.Generator, taken_
             out["EL07"] += plant(r.person_id, b, common)
             out["failed_in_one"].append(f"{r.person_id}|{r.item_code}|{r.period}")
             break
+    else:
+        # none of src's: then one of dst's failed, never re-paid lines, its person taken over by a clean person
+        # of src paid for that item and period (dst's truth renamed with it: the failure stays dst's problem)
+        all_dst = _sets(dst.tables["payments"])
+        src_by_pair: dict = {}
+        for a in sorted(clean_src & set(src_sets)):
+            for pair in src_sets[a]:
+                src_by_pair.setdefault(pair, []).append(a)
+        for r in _unpaid_failures(dst.tables["payments"], rng):
+            b = r.person_id
+            if b in new_of or b in new_of.values():
+                continue
+            cands = [a for a in src_by_pair.get((r.item_code, r.period), ())
+                     if a not in taken_src and a not in dst_ids and masked_id(a) not in dst_masked]
+            for a in rng.permutation(np.array(cands, dtype=object))[:TRIES]:
+                if _ages_fit(dst, a, d_items.get(b, set())):
+                    out["EL07"] += plant(a, b, sorted(src_sets[a] & all_dst.get(b, frozenset())))
+                    out["failed_in_one"].append(f"{a}|{r.item_code}|{r.period}")
+                    break
+            if out["failed_in_one"]:
+                break
     _take_over(dst, new_of)
+    _rename_truth(dst, new_of)
     return out
+
+
+def _rename_truth(d: District, new_of: dict[str, str]) -> None:
+    """Carry a renaming into ``d``'s truth: full numbers and the masked forms disclosures show."""
+    named = _truth_people(d)
+    new_of = {o: n for o, n in new_of.items() if o in named or masked_id(o) in named}
+    if not new_of:
+        return
+    both = {**new_of, **{masked_id(o): masked_id(n) for o, n in new_of.items()}}
+    pat = re.compile("|".join(map(re.escape, sorted(both, key=len, reverse=True))))
+    d.truth = {k: [pat.sub(lambda mm: both[mm.group(0)], str(v)) for v in vs] for k, vs in d.truth.items()}
 
 
 def _all_ids(d: District) -> set[str]:

@@ -74,18 +74,35 @@ class District:
     tables: dict[str, pd.DataFrame]
     truth: dict[str, list[str]]
     notes: list[str] = field(default_factory=list)
+    cp01_items: list[str] = field(default_factory=list)   # items a plant moved partly off the card
+
+
+@dataclass
+class Counters:
+    """Where a shard's numbering starts, so that the shards of one district never share a key: a large district
+    is made shard by shard (see ``shards``), each shard a district of its own people, accounts and lines."""
+    payments: int = 0          # payment_id sequence numbers used
+    accounts: int = 0          # account serials used
+    households: int = 0
+    docs: int = 0              # allocation document numbers used
+    txns: int = 0              # card transaction sequence numbers used
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))   # identity numbers' first 17 digits
 
 
 class Generator:
     def __init__(self, district_code="120104", district_name=None, year=2023, lines=10000, seed=0,
-                 clean=False):
+                 clean=False, shard: int = 0, counters: Counters | None = None):
         self.code = str(district_code)
         self.dname = district_name or cat.DISTRICTS.get(self.code, f"{self.code}区")
         self.year = int(year)
         self.n_target = max(int(lines), 100)
         self.seed = int(seed)
         self.clean = clean
-        self.rng = np.random.default_rng([self.seed, int(self.code), self.year])
+        self.shard = int(shard)
+        self.counters = counters or Counters()
+        # shard 0 draws exactly what an unsharded district of that size draws
+        self.rng = np.random.default_rng([self.seed, int(self.code), self.year] + ([self.shard] if shard else []))
+        self.terminal = self.code if not shard else f"{self.code}S{self.shard}"   # terminals are the shard's own
         self.items = [dict(it) for it in cat.ITEMS]
         self.y0 = _ym(self.year, 1)
         self.notes: list[str] = []
@@ -121,6 +138,8 @@ class Generator:
             ids = with_check_digits(first)
             s = pd.Series(ids)
             dup = s.duplicated().to_numpy() | s.isin(taken).to_numpy()
+            if len(self.counters.ids):      # taken by an earlier shard
+                dup |= np.isin(first.astype(np.int64), self.counters.ids)
             out[todo[~dup]] = ids[~dup]
             taken.update(ids[~dup].tolist())
             todo = todo[dup]
@@ -243,7 +262,7 @@ class Generator:
         self.acc_card: list = []
         self.card_rows: list[dict] = []
         self.person_acc = np.full(0, -1, np.int64)
-        self._acc_serial = 0
+        self._acc_serial = self.counters.accounts
 
     def _new_accounts(self, owners: np.ndarray, bank_idx: np.ndarray, card: bool = True) -> np.ndarray:
         n = len(owners)
@@ -565,3 +584,27 @@ class Generator:
 def generate(district_code="120104", district_name=None, year=2023, lines=10000, seed=0,
              clean=False) -> District:
     return Generator(district_code, district_name, year, lines, seed, clean).build()
+
+
+SHARD_LINES = 500_000           # a shard's payment lines: what bounds the generator's memory (about 1.5 GB)
+
+
+def shards(district_code="120104", district_name=None, year=2023, lines=10000, seed=0, clean=False,
+           shard_lines: int = SHARD_LINES):
+    """The district as shards of at most ``shard_lines`` lines, made one after another (a generator): each is a
+    district of its own people with its own planted problems, numbered on from the shard before, so that written
+    one after another they make one package whose truth is the union of theirs. A district that fits in one
+    shard is exactly ``generate``'s."""
+    k = max(1, -(-int(lines) // int(shard_lines)))
+    counters = Counters()
+    for i in range(k):
+        n = int(lines) // k + (1 if i < int(lines) % k else 0)
+        g = Generator(district_code, district_name, year, n, seed, clean, shard=i, counters=counters)
+        d = g.build()
+        c = g.counters
+        first = np.asarray(g.people.pid, dtype="U17").astype(np.int64)      # the 17 digits before the check
+        counters = Counters(payments=c.payments + g.n_payments, accounts=g._acc_serial,
+                            households=c.households + g.n_hh, docs=c.docs + g.n_docs, txns=c.txns + g.n_txns,
+                            ids=np.union1d(c.ids, first))
+        del g
+        yield d

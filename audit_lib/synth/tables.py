@@ -36,7 +36,8 @@ def assemble(g) -> District:
     L["line"] = L.index
     L = L.sort_values(["ym", "item", "batch", "pay_date", "person", "line"], kind="stable")
     n = len(L)
-    seq = np.char.zfill(np.arange(1, n + 1).astype(str), 8)
+    seq = np.char.zfill(np.arange(g.counters.payments + 1, g.counters.payments + n + 1).astype(str), 8)
+    g.n_payments = n
     pay_id = np.char.add(f"FF{g.code}{g.year}", seq).astype(object)
     id_of = pd.Series(pay_id, index=L["line"].to_numpy())
     ym = L["ym"].to_numpy()
@@ -109,7 +110,7 @@ def assemble(g) -> District:
             bank_returns.loc[row, "status"] = "success"
             bank_returns.loc[row, "credited_amount"] = amount[i]
             extra_truth.setdefault("RC08", set()).add(pay_id[i])
-        outside = f"FF{g.code}{g.year}X0000001"
+        outside = f"FF{g.code}{g.year}X{g.shard + 1:07d}"
         bank_returns = pd.concat([bank_returns, pd.DataFrame([dict(
             payment_id=outside, account_no=acc_no[int(rng.integers(0, len(acc_no)))], credited_amount=80000,
             credit_date=pd.Timestamp(f"{g.year}-06-18"), status="success", fee=pd.NA)])], ignore_index=True)
@@ -135,7 +136,7 @@ def assemble(g) -> District:
     alloc_dates = [pd.Timestamp(f"{g.year}-01-03"), pd.Timestamp(f"{g.year}-04-01"),
                    pd.Timestamp(f"{g.year}-07-01"), pd.Timestamp(f"{g.year}-10-01")]
     signed = moves.assign(net=np.where(moves["flow_type"] == "disbursed", moves["amount"], -moves["amount"]))
-    docno = 1
+    docno = g.counters.docs + 1
     for ic, grp in signed.groupby("item_code", sort=True):
         done = 0
         for d in alloc_dates:
@@ -151,6 +152,7 @@ def assemble(g) -> District:
                                            doc_no=f"南财社指〔{g.year}〕{docno}号"))
             docno += 1
             done = target
+    g.n_docs = docno - 1 - g.counters.docs
     fund_flows = pd.concat([pd.DataFrame(alloc_rows), moves, extra], ignore_index=True)
     fund_flows = fund_flows[["item_code", "flow_type", "amount", "date", "level", "doc_no"]]
     fund_flows["amount"] = fund_flows["amount"].astype(np.int64)
@@ -184,6 +186,11 @@ def assemble(g) -> District:
         # identity number, another a whole name.
         one = sp.drop_duplicates(["item_code", "period", "person"], keep=False)
         one = one[~one["person"].isin(list(g.busy)).to_numpy()]
+        # nobody another person's notice could stand for: RC09 reads a notice by item, period, masked number and
+        # surname, so a namesake's earlier notice would hide the late one
+        shown = sp.assign(shown=masked_ids(sp["person_id"]) + sp["name"].astype(str).str.slice(0, 1))
+        crowd = shown.groupby(["item_code", "period", "shown"])["person"].transform("nunique")
+        one = one[~one["person"].isin(shown.loc[(crowd > 1).to_numpy(), "person"]).to_numpy()]
         if len(one) >= 3:
             pick = one.iloc[rng.choice(len(one), 3, replace=False)]
             for j, (_, r) in enumerate(pick.iterrows()):
@@ -332,14 +339,8 @@ def assemble(g) -> District:
         truth.setdefault(check, set()).update(keys)
     for check, keys in extra_truth.items():
         truth.setdefault(check, set()).update(keys)
-    target = {2021: 0.70, 2022: 0.90}.get(g.year, 1.0 if g.year >= 2023 else 0.0)
-    okp = payments[payments["status"] == "success"]
-    for i in sorted(g.cp01_items):
-        sub = okp[okp["item_code"] == code[i]]
-        card = int(sub.loc[sub["channel"] == "card", "amount"].sum())
-        total = int(sub["amount"].sum())
-        if total and card * 100 < int(round(target * 100)) * total:
-            truth.setdefault("CP01", set()).add(code[i])
+    cp01_items = sorted(code[i] for i in g.cp01_items)
+    truth["CP01"] = cp01_truth(payments, cp01_items, g.year)
     meta = dict(district_code=g.code, district_name=g.dname, year=g.year, prepared_by="audit synth",
                 sources={"policy_items": "区财政局公开的政策清单", "beneficiaries": "业务主管部门审批名单",
                          "payments": "一卡通平台发放明细", "cards": "人社部门社保卡持卡库",
@@ -352,8 +353,30 @@ def assemble(g) -> District:
                   bank_returns=bank_returns, fund_flows=fund_flows, disclosures=disclosures, deaths=deaths,
                   public_employees=public_employees, cadres=cadres, households=households,
                   guardianships=guardianships, card_transactions=card_transactions)
-    return District(meta, tables, {k: sorted(v) for k, v in sorted(truth.items()) if v}, g.notes)
+    return District(meta, tables, {k: sorted(v) for k, v in sorted(truth.items()) if v}, g.notes, cp01_items)
+
+
+def card_sums(payments: pd.DataFrame) -> pd.DataFrame:
+    """Per item, the amount paid successfully through the card and in all (fen): what CP01 compares."""
+    ok = payments[(payments["status"] == "success").to_numpy()]
+    return pd.DataFrame({"card": ok["amount"].where(ok["channel"] == "card", 0), "total": ok["amount"],
+                         "item_code": ok["item_code"]}).groupby("item_code").sum()
+
+
+def cp01_truth(payments, items, year: int, sums: pd.DataFrame | None = None) -> set:
+    """The planted items that miss the year's card target (CP01): ``sums`` from ``card_sums``, summed over a
+    sharded district's shards, or computed from ``payments``."""
+    target = {2021: 0.70, 2022: 0.90}.get(year, 1.0 if year >= 2023 else 0.0)
+    sums = card_sums(payments) if sums is None else sums
+    out = set()
+    for item in items:
+        if item in sums.index:
+            card, total = int(sums.at[item, "card"]), int(sums.at[item, "total"])
+            if total and card * 100 < int(round(target * 100)) * total:
+                out.add(item)
+    return out
 
 
 def _hh_id(g, hh) -> np.ndarray:
-    return np.char.add(f"H{g.code}", np.char.zfill(np.asarray(hh).astype(str), 7)).astype(object)
+    return np.char.add(f"H{g.code}", np.char.zfill((np.asarray(hh) + g.counters.households).astype(str), 7)) \
+        .astype(object)

@@ -37,7 +37,7 @@ def make(g, payments: pd.DataFrame, credit_day: np.ndarray, person: np.ndarray, 
     p = g.people
     acc_no = np.array(g.acc_no, dtype=object)
     acc_owner = np.array(g.acc_owner, dtype=np.int64)
-    code, year = g.code, g.year
+    code, year = g.terminal, g.year          # terminals are named by the shard's code
     end = np.datetime64(f"{year}-12-31")
     ok = (payments["status"] == "success").to_numpy() & (payments["channel"] == "card").to_numpy()
     idx = np.flatnonzero(ok)
@@ -115,7 +115,8 @@ def make(g, payments: pd.DataFrame, credit_day: np.ndarray, person: np.ndarray, 
     tx = tx.assign(time=_time(day, minute)).sort_values(["time", "account"], kind="stable").reset_index(drop=True)
     cp_name = pd.Series(tx["cp_id"]).map(dict(zip(p.pid, p.name)))
     table = pd.DataFrame({
-        "txn_id": np.char.add(f"TX{code}{year}", np.char.zfill(np.arange(1, len(tx) + 1).astype(str), 9)).astype(object),
+        "txn_id": np.char.add(f"TX{g.code}{year}", np.char.zfill(
+            np.arange(g.counters.txns + 1, g.counters.txns + len(tx) + 1).astype(str), 9)).astype(object),
         "account_no": acc_no[tx["account"].to_numpy()],
         "txn_time": tx["time"].to_numpy().astype("datetime64[ns]"),
         "txn_type": tx["type"].to_numpy(), "channel": tx["channel"].to_numpy(), "terminal_id": tx["terminal"].to_numpy(),
@@ -123,6 +124,7 @@ def make(g, payments: pd.DataFrame, credit_day: np.ndarray, person: np.ndarray, 
         "counterparty_account": tx["cp_acc"].to_numpy(), "counterparty_id": tx["cp_id"].to_numpy(),
         "counterparty_name": cp_name.where(cp_name.notna(), None).to_numpy(),
     })
+    g.n_txns = len(table)
     return {"table": table, "guardianships": guard_rows, "truth": truth, "notes": notes}
 
 
@@ -130,7 +132,7 @@ def _plants(g, payments, idx, acc, owner, amount, cday, rng, truth, notes):
     """The planted cases and traps; people used here join g.busy so no other plant touches them."""
     p = g.people
     acc_no = np.array(g.acc_no, dtype=object)
-    code = g.code
+    code = g.terminal                                       # the shard's own terminals
     pid_of_line = payments["person_id"].to_numpy()[idx]
     own = p.pid[owner] == pid_of_line                       # paid into the beneficiary's own card
     lines = pd.DataFrame({"i": np.arange(len(idx)), "owner": owner, "acc": acc, "own": own, "amount": amount,

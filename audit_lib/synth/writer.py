@@ -144,32 +144,44 @@ def _typed_table(name: str, df: pd.DataFrame, opt: WriteOptions) -> pa.Table:
     return _table(name, df, opt, typed)
 
 
+def _path(folder: Path, name: str, opt: WriteOptions) -> Path:
+    spec = TABLE_BY_NAME[name]
+    return folder / f"{spec.zh if opt.chinese_file_names else spec.name}.{opt.format_of(name)}"
+
+
+def _csv_bytes(name: str, df: pd.DataFrame, opt: WriteOptions, title: str, first: bool) -> bytes:
+    """The table as an export writes it: the title rows, header and byte-order mark only for the ``first`` part
+    of a file written in parts."""
+    import pyarrow.csv as pacsv
+
+    spec = TABLE_BY_NAME[name]
+    buf = io.BytesIO()
+    pacsv.write_csv(to_text_table(name, df, opt), buf,
+                    pacsv.WriteOptions(quoting_style="needed", batch_size=1 << 16, include_header=first))
+    data = buf.getvalue()
+    if opt.title_rows and first:
+        head = "".join(f"{title or spec.zh}{'' if i == 0 else '（续）'}\n" for i in range(opt.title_rows))
+        data = head.encode("utf-8") + data
+    if opt.encoding in ("gbk", "gb18030"):
+        data = data.decode("utf-8").encode(opt.encoding)
+    elif opt.encoding == "utf-8-sig" and first:
+        data = b"\xef\xbb\xbf" + data
+    return data
+
+
 def write_table(folder: Path, name: str, df: pd.DataFrame, opt: WriteOptions, title: str = "") -> Path:
     spec = TABLE_BY_NAME[name]
     fmt = opt.format_of(name)
-    stem = spec.zh if opt.chinese_file_names else spec.name
-    path = folder / f"{stem}.{fmt}"
+    path = _path(folder, name, opt)
     if fmt == "parquet":
         import pyarrow.parquet as pq
         pq.write_table(_typed_table(name, df, opt), path, compression="zstd")
         return path
-    table = to_text_table(name, df, opt)
     if fmt == "csv":
-        import pyarrow.csv as pacsv
-        buf = io.BytesIO()
-        pacsv.write_csv(table, buf, pacsv.WriteOptions(quoting_style="needed", batch_size=1 << 16))
-        data = buf.getvalue()
-        if opt.title_rows:
-            head = "".join(f"{title or spec.zh}{'' if i == 0 else '（续）'}\n" for i in range(opt.title_rows))
-            data = head.encode("utf-8") + data
-        if opt.encoding in ("gbk", "gb18030"):
-            data = data.decode("utf-8").encode(opt.encoding)
-        elif opt.encoding == "utf-8-sig":
-            data = b"\xef\xbb\xbf" + data
-        path.write_bytes(data)
+        path.write_bytes(_csv_bytes(name, df, opt, title, first=True))
         return path
     if fmt == "xlsx":
-        _write_xlsx(path, name, df, table, opt, title or spec.zh)
+        _write_xlsx(path, name, df, to_text_table(name, df, opt), opt, title or spec.zh)
         return path
     raise ValueError(f"unknown format {fmt}")
 
@@ -197,21 +209,99 @@ def _write_xlsx(path: Path, name: str, df: pd.DataFrame, text: pa.Table, opt: Wr
     wb.save(path)
 
 
+XLSX_ROWS = 1_048_576                   # a worksheet's rows
+
+
+class PackageWriter:
+    """Writes a package table by table as its parts arrive (the shards of a large district), so that no more
+    than one part is in memory: CSV appended, Parquet by row group. Workbooks cannot be appended to, so an XLSX
+    table is held until ``close`` (the registries and approvals exports hand over as XLSX are the small tables).
+    Tables that describe the district rather than its people (the policy list) must be the same in every part
+    and are written once. The truth is the union of the parts' truths, with CP01 judged on the sums of all."""
+
+    ONCE = ("policy_items",)
+
+    def __init__(self, folder: str | Path, meta: dict, opt: WriteOptions | None = None):
+        self.opt = opt or WriteOptions()
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.meta = dict(meta)
+        self.meta["synthetic"] = True            # made by `audit synth`: the only data the DEMO key may sign
+        self.meta["generator"] = GENERATOR       # the bundled samples are made again when the generator changes
+        (self.folder / "package.yaml").write_text(yaml.safe_dump(self.meta, allow_unicode=True, sort_keys=False),
+                                                  encoding="utf-8")
+        self.parts = 0
+        self.truth: dict[str, set] = {}
+        self.notes: list[str] = []
+        self.cp01_items: set = set()
+        self.card_sums = None
+        self._once: dict[str, pd.DataFrame] = {}
+        self._parquet: dict = {}
+        self._xlsx: dict[str, list[pd.DataFrame]] = {}
+
+    def _title(self, name: str) -> str:
+        return f"{self.meta['district_name']}{self.meta['year']}年{TABLE_BY_NAME[name].zh}"
+
+    def add(self, district) -> None:
+        from .tables import card_sums
+
+        first = self.parts == 0
+        for name, df in district.tables.items():
+            if name in self.ONCE:
+                if first:
+                    self._once[name] = df
+                elif not df.equals(self._once[name]):
+                    raise ValueError(f"the shards disagree on {name}")
+                else:
+                    continue
+            fmt = self.opt.format_of(name)
+            path = _path(self.folder, name, self.opt)
+            if fmt == "csv":
+                with open(path, "wb" if first else "ab") as fh:
+                    fh.write(_csv_bytes(name, df, self.opt, self._title(name), first=first))
+            elif fmt == "parquet":
+                import pyarrow.parquet as pq
+                table = _typed_table(name, df, self.opt)
+                if name not in self._parquet:
+                    self._parquet[name] = pq.ParquetWriter(path, table.schema, compression="zstd")
+                self._parquet[name].write_table(table.cast(self._parquet[name].schema))
+            elif fmt == "xlsx":
+                self._xlsx.setdefault(name, []).append(df)
+            else:
+                raise ValueError(f"unknown format {fmt}")
+        for check, keys in district.truth.items():
+            self.truth.setdefault(check, set()).update(keys)
+        self.notes += [n for n in district.notes if first or n not in self.notes]
+        self.cp01_items.update(district.cp01_items)
+        sums = card_sums(district.tables["payments"])
+        self.card_sums = sums if self.card_sums is None else self.card_sums.add(sums, fill_value=0)
+        self.parts += 1
+
+    def close(self, truth: bool = True) -> dict[str, list[str]]:
+        from .tables import cp01_truth
+
+        for w in self._parquet.values():
+            w.close()
+        for name, parts in self._xlsx.items():
+            df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            if len(df) + 1 + self.opt.title_rows > XLSX_ROWS:
+                raise ValueError(f"{name}: {len(df):,} rows do not fit in one worksheet ({XLSX_ROWS:,} rows); "
+                                 f"write it as CSV or Parquet")
+            write_table(self.folder, name, df, self.opt, title=self._title(name))
+        if self.parts > 1:
+            self.truth["CP01"] = cp01_truth(None, sorted(self.cp01_items), int(self.meta["year"]), self.card_sums)
+        found = {k: sorted(v) for k, v in sorted(self.truth.items()) if v}
+        if truth:
+            doc = {"schema": "audit-truth/1", "district_code": self.meta["district_code"], "year": self.meta["year"],
+                   "checks": found, "notes": self.notes}
+            (self.folder / "truth.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True)
+                                                    + "\n", encoding="utf-8")
+        return found
+
+
 def write_package(folder: str | Path, district, opt: WriteOptions | None = None, truth: bool = True) -> Path:
     """Write a generated district (tables, package.yaml and truth.json) into ``folder``."""
-    opt = opt or WriteOptions()
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    meta = dict(district.meta)
-    meta["synthetic"] = True            # made by `audit synth`: the only data the DEMO key may sign
-    meta["generator"] = GENERATOR       # the bundled samples are made again when the generator changes
-    (folder / "package.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False),
-                                         encoding="utf-8")
-    for name, df in district.tables.items():
-        write_table(folder, name, df, opt, title=f"{meta['district_name']}{meta['year']}年{TABLE_BY_NAME[name].zh}")
-    if truth:
-        doc = {"schema": "audit-truth/1", "district_code": meta["district_code"], "year": meta["year"],
-               "checks": district.truth, "notes": district.notes}
-        (folder / "truth.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
-                                           encoding="utf-8")
-    return folder
+    w = PackageWriter(folder, district.meta, opt)
+    w.add(district)
+    w.close(truth)
+    return w.folder
