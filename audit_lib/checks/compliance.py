@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from ..package.identity import validate
 from . import basis as B
-from .context import Context, _arrow, isin
+from .context import Context, _arrow, isin, lookup
 from .registry import Param, Result, check, keyed as _keyed
 
 BAD_CARD = ("inactive", "lost", "cancelled", "not_issued")
@@ -346,19 +346,23 @@ def cp13(t: Context, window_minutes: int = 30, min_cards: int = 3, min_days: int
                    "counterparty_account, else unknown (someone else). Each payment is judged on its own window.")
 def cp14(t: Context, days: int = 3, share: float = 0.8):
     frac = Fraction(str(share))
-    ok = t.ok[["payment_id", "person_id", "name", "item_code", "period", "account_no", "amount", "pay_date",
-               "channel"]]
-    ok = ok[(ok["channel"] == "card").to_numpy()]
+    ok = t.ok
+    card = (ok["channel"] == "card").to_numpy()
     tx = t.card_transactions
     tr = tx.loc[(tx["txn_type"] == "transfer_out").to_numpy(),
                 ["txn_id", "account_no", "txn_time", "amount", "counterparty_account", "counterparty_id"]]
-    tr = tr[isin(tr["account_no"], ok["account_no"]).to_numpy()]
-    ok = ok[isin(ok["account_no"], tr["account_no"]).to_numpy()]
+    tr = tr[isin(tr["account_no"], ok["account_no"][card]).to_numpy()]
+    # only the card lines into accounts money was transferred out of: the rest cannot be flagged
+    ok = ok.loc[card & isin(ok["account_no"], tr["account_no"]).to_numpy(),
+                ["payment_id", "person_id", "name", "item_code", "period", "account_no", "amount", "pay_date",
+                 "channel"]]
     if t.has("bank_returns"):
         br = t.bank_returns
+        br = br.loc[isin(br["payment_id"], ok["payment_id"]).to_numpy(), ["payment_id", "status", "credit_date"]]
         cd = br.loc[(br["status"] == "success").to_numpy() & br["credit_date"].notna().to_numpy()] \
             .groupby("payment_id")["credit_date"].min()
-        credit = pd.to_datetime(ok["payment_id"].map(cd)) if len(cd) else pd.Series(pd.NaT, index=ok.index)
+        credit = pd.to_datetime(lookup(ok["payment_id"], cd.index, cd.to_numpy())) if len(cd) \
+            else pd.Series(pd.NaT, index=ok.index)
         ok = ok.assign(credit_day=credit.fillna(ok["pay_date"]))
     else:
         ok = ok.assign(credit_day=ok["pay_date"])
@@ -411,8 +415,8 @@ def cp15(t: Context, max_wards: int = 3):
     if judged_a:
         special = it.loc[it["special_group"].fillna(False).astype(bool), "item_code"]
         ok = t.ok
-        covered = set(ok.loc[isin(ok["item_code"], special).to_numpy(), "person_id"])
-        for i in g.index[~g["person_id"].isin(covered).to_numpy()]:
+        covered = ok.loc[isin(ok["item_code"], special).to_numpy(), "person_id"]
+        for i in g.index[~isin(g["person_id"], covered).to_numpy()]:
             problems[i].append("ward receives no special-group item")
     for i in g.index[(g["basis"].isna() | (g["basis"].astype("str").str.strip() == "")).to_numpy()]:
         problems[i].append("no basis")

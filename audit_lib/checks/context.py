@@ -16,8 +16,12 @@ from ..i18n import tr
 
 def isin(s: pd.Series, values) -> pd.Series:
     """Series.isin for text, done in Arrow: pandas' own isin on Arrow strings walks the values in Python."""
-    vals = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values)
-    vals = pa.array(vals.dropna().astype(str).unique(), type=pa.string())
+    if isinstance(values, pd.Series) and str(values.dtype) in ("str", "string"):
+        vals = pc.unique(_arrow(values))           # text already: no trip through Python objects
+        vals = vals.drop_null() if vals.null_count else vals
+    else:
+        vals = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values)
+        vals = pa.array(vals.dropna().astype(str).unique(), type=pa.string())
     arr = _arrow(s)
     return pd.Series(pc.is_in(arr, value_set=vals).to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
 
@@ -115,8 +119,21 @@ class Context:
     @cached_property
     def pay(self) -> pd.DataFrame:
         """Payments with the derived columns checks share: frequency (monthly where the item is not on the
-        list), the period as month numbers (first and last month it covers), its end date, and the holder."""
-        p = self.tables["payments"].drop(columns=["batch_id", "account_holder_name", "fail_reason", "bank"])
+        list), the period as month numbers (first and last month it covers), its end date, and the holder.
+        (No built-in check needs every line with these columns: ``ok`` is made on its own, so that a large
+        district does not hold both.)"""
+        return self._derived(self.tables["payments"])
+
+    @cached_property
+    def ok(self) -> pd.DataFrame:
+        """The successful lines of ``pay``, with its columns and the payments' row labels."""
+        p = self.tables["payments"]
+        return self._derived(p, (p["status"] == "success").to_numpy())
+
+    def _derived(self, p: pd.DataFrame, rows: np.ndarray | None = None) -> pd.DataFrame:
+        p = p.drop(columns=["batch_id", "account_holder_name", "fail_reason", "bank"])
+        if rows is not None:
+            p = p[rows]
         freq = self.item_attr(p["item_code"], "frequency", "monthly")
         p["frequency"] = freq
         # The item's attributes each check needs, looked up once (items not on the list: personal, monthly).
@@ -148,11 +165,6 @@ class Context:
         p["period_end"] = month_start(p["m1"].to_numpy() + 1) - np.timedelta64(1, "D")
         p["holder_id"] = self._holders(p)
         return p
-
-    @cached_property
-    def ok(self) -> pd.DataFrame:
-        p = self.pay
-        return p[p["status"] == "success"]
 
     @cached_property
     def last_pay_date(self):

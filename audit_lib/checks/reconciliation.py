@@ -191,7 +191,7 @@ def rc06(t: Context):
                    "reissue_days; lines whose reissue_days have not yet passed at the data's last pay_date are "
                    "not judged.")
 def rc07(t: Context, reissue_days: int = 30):
-    p = t.pay
+    p = t.payments
     failed = p[p["status"] == "failed"][["payment_id", "person_id", "name", "item_code", "period", "amount",
                                          "pay_date"]]
     children = p[p["reissue_of"].notna()][["payment_id", "reissue_of", "status", "pay_date"]]

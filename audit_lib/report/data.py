@@ -70,9 +70,9 @@ def overview(ctx: Context) -> dict:
                             group by 1, 2 order by 1, 2""", ok=ok[["item_code", "period", "amount"]])
     b = ctx.beneficiaries["person_id"].drop_duplicates()
     holding = card_holding(ctx.beneficiaries, ctx.cards)
-    failed = ctx.pay[ctx.pay["status"] == "failed"]
+    failed = ctx.payments[ctx.payments["status"] == "failed"]
     return {"per_item": per_item, "monthly": monthly, "item_month": item_month, "card_holding": holding, "beneficiaries": int(len(b)),
-            "lines": int(len(ctx.pay)), "success_lines": int(len(ok)), "failed_lines": int(len(failed)),
+            "lines": int(len(ctx.payments)), "success_lines": int(len(ok)), "failed_lines": int(len(failed)),
             "amount_fen": int(ok["amount"].sum()), "last_pay_date": ctx.last_pay_date}
 
 
