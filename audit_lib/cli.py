@@ -673,7 +673,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--district-code", default="120104", help=tr("区划代码（默认 120104 南开区）",
                                                                 "district code (default 120104)"))
     s.add_argument("--year", type=int, default=2023, help=tr("审计年度（默认 2023）", "audit year (default 2023)"))
-    s.add_argument("--lines", type=int, default=10000, help=tr("大约多少行发放明细", "about how many payment lines"))
+    s.add_argument("--lines", type=int, default=10000, help=tr("大约多少行发放明细（超过 50 万行时分批生成并随写随放，内存约 2 GB）",
+                                                                   "about how many payment lines (above 500,000 made in "
+                                                                   "shards, written as they come: about 2 GB of memory)"))
     s.add_argument("--seed", type=int, default=0, help=tr("随机种子（同一种子生成相同数据）", "random seed (the same seed "
                                                                                    "gives the same data)"))
     s.add_argument("--clean", action="store_true", help=tr("不植入问题", "plant no problems"))

@@ -195,7 +195,9 @@ class Context:
         if c is None or not len(c):
             return named
         holder = pc.coalesce(_arrow(named), self.owner_of(p["account_no"]))
-        return pd.Series(holder.to_pandas(types_mapper=None), index=p.index).astype("str")
+        out = holder.to_pandas(types_mapper=None)
+        out.index = p.index              # by position: ``p`` may be a selection of the payments' rows
+        return out.astype("str")
 
     @cached_property
     def disclosed(self) -> pd.DataFrame:

@@ -586,7 +586,7 @@ def generate(district_code="120104", district_name=None, year=2023, lines=10000,
     return Generator(district_code, district_name, year, lines, seed, clean).build()
 
 
-SHARD_LINES = 500_000           # a shard's payment lines: what bounds the generator's memory (about 1.5 GB)
+SHARD_LINES = 500_000           # a shard's payment lines: what bounds the generator's memory (about 2 GB)
 
 
 def shards(district_code="120104", district_name=None, year=2023, lines=10000, seed=0, clean=False,
@@ -602,7 +602,8 @@ def shards(district_code="120104", district_name=None, year=2023, lines=10000, s
         g = Generator(district_code, district_name, year, n, seed, clean, shard=i, counters=counters)
         d = g.build()
         c = g.counters
-        first = np.asarray(g.people.pid, dtype="U17").astype(np.int64)      # the 17 digits before the check
+        first = pd.to_numeric(pd.Series(g.people.pid, dtype=object).str.slice(0, 17), errors="coerce")
+        first = first.dropna().astype(np.int64).to_numpy()                 # the 17 digits before the check
         counters = Counters(payments=c.payments + g.n_payments, accounts=g._acc_serial,
                             households=c.households + g.n_hh, docs=c.docs + g.n_docs, txns=c.txns + g.n_txns,
                             ids=np.union1d(c.ids, first))
