@@ -208,9 +208,12 @@ def _plant_movers(src: District, dst: District, rng: np.random.Generator, taken_
         for a in sorted(clean_src & set(src_sets)):
             for pair in src_sets[a]:
                 src_by_pair.setdefault(pair, []).append(a)
+        ben = pd.Series(sorted(dst_ids))
+        masked_b = masked_ids(ben)
+        shared = set(ben[masked_b.duplicated(keep=False).to_numpy()])   # their notices could not be told apart
         for r in _unpaid_failures(dst.tables["payments"], rng):
             b = r.person_id
-            if b in new_of or b in new_of.values():
+            if b in new_of or b in new_of.values() or b in shared or b in taken_dst:
                 continue
             cands = [a for a in src_by_pair.get((r.item_code, r.period), ())
                      if a not in taken_src and a not in dst_ids and masked_id(a) not in dst_masked]
