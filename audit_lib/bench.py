@@ -429,7 +429,7 @@ def _print_row(r: dict) -> None:
     print(f"read       {r['read_s']:7.2f}s   plain read of the same files (pyarrow CSV, calamine XLSX) "
           f"{r['plain_read_s']:6.2f}s (ratio {r['read_s'] / r['plain_read_s']:.2f}; goal {'2' if r['kind'] == 'tidy' else '3'}x)")
     print(f"checks     {r['checks_s']:7.2f}s   {fam}")
-    print(f"slowest    " + ", ".join(f"{cid} {sec:.2f}s" for sec, cid in r.get("slowest", [])))
+    print("slowest    " + ", ".join(f"{cid} {sec:.2f}s" for sec, cid in r.get("slowest", [])))
     print(f"suite      {r['read_s'] + r['checks_s']:7.2f}s   peak memory {r['peak_mb'] / 1024:.2f} GB "
           f"(reading and checks, in a process of their own)")
     if "duckdb_s" in a:
