@@ -212,15 +212,15 @@ def _plant_movers(src: District, dst: District, rng: np.random.Generator, taken_
         masked_b = masked_ids(ben)
         shared = set(ben[masked_b.duplicated(keep=False).to_numpy()])   # their notices could not be told apart
         pay = dst.tables["payments"]
+        # only someone in no planted problem but its failed line (RC07, and RC04 for its period): a number or an
+        # age of its own could be what another check judges
+        other = [str(x) for k, v in dst.truth.items() if k not in ("RC07", "RC04") for x in v]
+        named = set(ID.findall(" ".join(other)))
+        named |= set(pay.loc[pay["payment_id"].isin(other).to_numpy(), "person_id"].astype(str))
         for r in _unpaid_failures(pay, rng):
             b = r.person_id
-            if b in new_of or b in new_of.values() or b in shared or b in taken_dst:
-                continue
-            # in no planted problem but its failed line (RC07, and RC04 for its period): a number or an age of
-            # its own could be what another check judges
-            lines = set(pay.loc[(pay["person_id"] == b).to_numpy(), "payment_id"])
-            other = {k: v for k, v in dst.truth.items() if k not in ("RC07", "RC04")}
-            if any(lines & set(v) or any(b in str(x) or masked_id(b) in str(x) for x in v) for v in other.values()):
+            if b in new_of or b in new_of.values() or b in shared or b in taken_dst or b in named \
+                    or masked_id(b) in named:
                 continue
             cands = [a for a in src_by_pair.get((r.item_code, r.period), ())
                      if a not in taken_src and a not in dst_ids and masked_id(a) not in dst_masked]
