@@ -1,3 +1,5 @@
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -109,3 +111,28 @@ def test_an_empty_column_of_a_large_table_parses():
 
     p = v.parse(pa.chunked_array([pa.nulls(10000, pa.string())]), "date")
     assert p.values.isna().all() and not p.bad.any()
+
+
+DATETIME_CELLS = ["2023-05-10 14:03:22", "2023-02-30 10:00:00", "2023-05-10 24:00:00", "2023-05-10 23:59:60",
+                  "2023-05-10 23:60:00", "2023-05-10 23:00:00x", "2023-05-10T23:00:00", "2023-05-10 23:00:0",
+                  None, "", "1799-01-01 00:00:00", "2024-02-29 00:00:00", "2023-02-29 00:00:00",
+                  "20230510140322", "2023年5月10日 14时03分", "45000.5", "２０２３-05-10 23:00:01",
+                  "2023/5/10 23:00:01", "2023-05-10"]
+
+
+def test_datetime_canonical_cells_read_from_bytes_as_the_patterns_read_them(monkeypatch):
+    """Cells written exactly YYYY-MM-DD HH:MM:SS are read straight from their bytes; every cell, impossible
+    days and hours included, must come out as the patterns alone read it, and in a column of only such
+    cells as well as in a mixed one."""
+    fast = parse("datetime", DATETIME_CELLS)
+    canonical = parse("datetime", ["2023-05-10 14:03:22", "2024-02-29 23:59:59", "2023-01-01 00:00:00"])
+    monkeypatch.setattr(v, "_canonical_datetimes",
+                        lambda a: (np.full(len(a), np.datetime64("NaT", "s")), np.zeros(len(a), bool)))
+    slow = parse("datetime", DATETIME_CELLS)
+    assert fast.values.astype(str).tolist() == slow.values.astype(str).tolist()
+    assert fast.bad.tolist() == slow.bad.tolist()
+    assert fast.values.iloc[0] == pd.Timestamp("2023-05-10 14:03:22")
+    assert fast.bad[1] and fast.bad[2] and fast.bad[3] and fast.bad[4]       # 30 Feb, hour 24, second 60, minute 60
+    assert canonical.values.astype(str).tolist() == ["2023-05-10 14:03:22", "2024-02-29 23:59:59",
+                                                     "2023-01-01 00:00:00"]
+    assert not canonical.bad.any()

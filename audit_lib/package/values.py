@@ -327,14 +327,60 @@ _DT_COMPACT = r"^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})[ T]?(?P<H>[0-9]{2
 _DT_SERIAL = r"^(?P<s>[0-9]{1,5})\.(?P<f>[0-9]+)$"
 
 
+def _canonical_datetimes(arr) -> tuple[np.ndarray, np.ndarray]:
+    """Cells written exactly YYYY-MM-DD HH:MM:SS, read straight from their bytes (no pattern, no Python per
+    cell): the values (NaT elsewhere) and which cells they are. Anything else, an impossible day or hour
+    included, is left for the patterns."""
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if isinstance(arr, pa.ChunkedArray):                    # no chunks at all
+        arr = pa.array([], type=pa.string())
+    n = len(arr)
+    out = np.full(n, np.datetime64("NaT", "s"))
+    if not n or not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        return out, np.zeros(n, bool)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if pa.types.is_large_string(arr.type) else np.int32,
+                            count=n + 1, offset=arr.offset * (8 if pa.types.is_large_string(arr.type) else 4))
+    start = offsets[:-1].astype(np.int64)
+    fit = (offsets[1:] - offsets[:-1] == 19) & _np_bool(pc.is_valid(arr))
+    rows = np.flatnonzero(fit)
+    if not len(rows):
+        return out, fit
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    if len(rows) == n and start[-1] - start[0] == 19 * (n - 1):     # back to back: a view, nothing copied
+        b = data[start[0]:start[0] + 19 * n].reshape(n, 19)
+    else:
+        b = data[start[rows, None] + np.arange(19)]
+    b = b - np.uint8(48)                                  # digits as 0..9; anything else wraps above 9
+    shape = np.ones(len(rows), dtype=bool)
+    for i, ch in enumerate("0000-00-00 00:00:00"):
+        shape &= (b[:, i] <= 9) if ch == "0" else (b[:, i] == np.uint8((ord(ch) - 48) % 256))
+
+    def num(i, w):
+        v = np.zeros(len(rows), dtype=np.int64)
+        for k in range(w):
+            v = v * 10 + b[:, i + k]
+        return v
+
+    y, m, d = num(0, 4), num(5, 2), num(8, 2)
+    hh, mi, ss = num(11, 2), num(14, 2), num(17, 2)
+    days = _build_dates(np.where(shape, y, 0), m, d)
+    good = shape & ~np.isnat(days) & (hh <= 23) & (mi <= 59) & (ss <= 59)
+    secs = hh * 3600 + mi * 60 + ss
+    out[rows[good]] = days[good].astype("datetime64[s]") + secs[good].astype("timedelta64[s]")
+    done = np.zeros(n, bool)
+    done[rows[good]] = True
+    return out, done
+
+
 def parse_datetime(arr) -> Parsed:
     """A date in any of the date forms followed by HH:MM or HH:MM:SS (2023-05-10 14:03:22, 20230510140322,
     2023年5月10日 14时03分), or an Excel serial with a fraction of a day; local time, to the second. A date with no
     time of day is not a date-time: a window of minutes cannot rest on it."""
     n = len(arr)
     present = _np_bool(pc.is_valid(arr))
-    out = np.full(n, np.datetime64("NaT", "s"))
-    matched = np.zeros(n, bool)
+    out, matched = _canonical_datetimes(arr)
+    if matched.sum() == present.sum():
+        return Parsed(pd.Series(out.astype("datetime64[ns]")), np.zeros(n, bool), np.full(n, None, dtype=object))
     for pattern in (_DT_SEP, _DT_COMPACT):
         m = pc.match_substring_regex(arr, pattern)
         mm = _np_bool(m) & ~matched
