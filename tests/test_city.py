@@ -53,9 +53,12 @@ def test_el07_on_hand_made_districts(tmp_path):
 
 
 def test_synthetic_city_el07_and_every_district_s_own_truth(tmp_path):
-    doc = make_city(tmp_path / "city", n=3, lines=2500, seed=11)
+    """Each district made in two shards (as a large one is), movers planted between the first shards."""
+    doc = make_city(tmp_path / "city", n=3, lines=4000, seed=11, shard_lines=2000)
     truth = json.loads((tmp_path / "city" / "city-truth.json").read_text(encoding="utf-8"))
     assert truth == doc and truth["districts"] == [c for c, _ in TIANJIN[:3]]
+    for c in truth["districts"]:
+        assert "made in 2 shards" in (tmp_path / "city" / c / "package.yaml").read_text(encoding="utf-8")
     want = set(truth["checks"]["EL07"])
     traps = set(truth["traps"]["moved_other_periods"]) | set(truth["traps"]["failed_in_one"])
     # each pair of neighbours: movers paid by both, one paid by each for other periods, and a failed line in

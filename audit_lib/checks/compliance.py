@@ -345,34 +345,37 @@ def cp13(t: Context, window_minutes: int = 30, min_cards: int = 3, min_days: int
                    "counterparty_account, else unknown (someone else). Each payment is judged on its own window.")
 def cp14(t: Context, days: int = 3, share: float = 0.8):
     frac = Fraction(str(share))
+    # The successful lines and the bank's transactions go to DuckDB whole (no copy); it reads only the columns
+    # and rows named here.
     ok = t.ok
-    card = (ok["channel"] == "card").to_numpy()
     tx = t.card_transactions
-    tr = tx.loc[(tx["txn_type"] == "transfer_out").to_numpy(),
-                ["txn_id", "account_no", "txn_time", "amount", "counterparty_account", "counterparty_id"]]
-    tr = tr[isin(tr["account_no"], ok["account_no"][card]).to_numpy()]
-    # only the card lines into accounts money was transferred out of: the rest cannot be flagged
-    ok = ok.loc[card & isin(ok["account_no"], tr["account_no"]).to_numpy(),
-                ["payment_id", "person_id", "name", "item_code", "period", "account_no", "amount", "pay_date",
-                 "channel"]]
     if t.has("bank_returns"):
-        br = t.bank_returns
-        br = br.loc[isin(br["payment_id"], ok["payment_id"]).to_numpy(), ["payment_id", "status", "credit_date"]]
-        cd = br.loc[(br["status"] == "success").to_numpy() & br["credit_date"].notna().to_numpy()] \
-            .groupby("payment_id")["credit_date"].min()
-        credit = pd.to_datetime(lookup(ok["payment_id"], cd.index, cd.to_numpy())) if len(cd) \
-            else pd.Series(pd.NaT, index=ok.index)
-        ok = ok.assign(credit_day=credit.fillna(ok["pay_date"]))
+        br = t.bank_returns[["payment_id", "status", "credit_date"]]
     else:
-        ok = ok.assign(credit_day=ok["pay_date"])
-    tr = tr.assign(receiver=pc.coalesce(_arrow(tr["counterparty_id"]), t.owner_of(tr["counterparty_account"]))
-                   .to_numpy(zero_copy_only=False))
+        br = pd.DataFrame({"payment_id": pd.Series(dtype="str"), "status": pd.Series(dtype="str"),
+                           "credit_date": pd.Series(dtype="datetime64[ns]")})
     f = _people_frames(t)
+    # Only the transfers out of accounts card payments went into, and only the card lines into accounts money
+    # was transferred out of, can meet: the rest is narrowed away first, in DuckDB (hash joins on the text).
+    # The receiver is named by the transfer, else by the card registry's holder of the receiving account.
+    t.sql("""select t.txn_id, t.account_no, t.txn_time, t.amount,
+                    coalesce(t.counterparty_id, w.person_id) as receiver
+             from tx t left join owners w on w.account_no = t.counterparty_account
+             where t.txn_type = 'transfer_out'
+               and t.account_no in (select account_no from ok where channel = 'card')""",
+          tx=tx, ok=ok, owners=t.account_owners, view="cp14_tr")
     out = t.sql(f"""
-        with x as (
+        with o as (select payment_id, person_id, name, item_code, period, account_no, amount, pay_date from ok
+                   where channel = 'card' and account_no in (select account_no from cp14_tr)),
+        cd as (select payment_id, min(credit_date) as credit_date from br
+               where status = 'success' and credit_date is not null
+                 and payment_id in (select payment_id from o) group by 1),
+        oc as (select o.*, coalesce(cd.credit_date, o.pay_date) as credit_day
+               from o left join cd using (payment_id)),
+        x as (
             select o.payment_id, t.txn_id, t.txn_time, t.amount as moved, t.receiver,
                    cast(t.txn_time as date) as day, o.person_id
-            from ok o join tr t on t.account_no = o.account_no
+            from oc o join cp14_tr t on t.account_no = o.account_no
                  and cast(t.txn_time as date) between cast(o.credit_day as date)
                                                   and cast(o.credit_day as date) + {int(days)}),
         away as (
@@ -390,10 +393,12 @@ def cp14(t: Context, days: int = 3, share: float = 0.8):
                                 order by txn_time, txn_id) as txn_ids from away group by 1)
         select o.payment_id, o.person_id, o.name, o.item_code, o.period, o.account_no, o.amount, o.credit_day,
                s.moved, s.transfers, s.receivers, s.txn_ids
-        from ok o join s using (payment_id)
+        from oc o join s using (payment_id)
         where s.moved * {frac.denominator} >= o.amount * {frac.numerator}
-        order by o.payment_id""", ok=ok, tr=tr, **f)
-    return Result(_keyed(out, "payment_id"), metrics={"transfers_out": int(len(tr))})
+        order by o.payment_id""", ok=ok, br=br, **f)
+    moved = int(t.sql("select count(*) as n from cp14_tr")["n"].iloc[0])
+    t.sql("drop table if exists cp14_tr")
+    return Result(_keyed(out, "payment_id"), metrics={"transfers_out": moved})
 
 
 @check("CP15", "代管代持超出特殊群体", "compliance", "medium", needs=("guardianships", "payments"),

@@ -315,6 +315,8 @@ class Context:
                 con.execute(f"create or replace temp table {view} as {query}")
                 return None
             rel = con.sql(query)
+            if rel is None:                        # a statement with no result (drop table ...)
+                return None
             # DuckDB sums whole numbers as HUGEINT, which pandas would receive as float: money stays integer.
             huge = [c for c, t in zip(rel.columns, rel.types) if str(t) == "HUGEINT"]
             if huge:

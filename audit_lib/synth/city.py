@@ -12,8 +12,10 @@ numbers chosen are told apart by their masked form. Three kinds are planted betw
 - a trap: one district's line for a period failed and was never re-paid, the other paid it (not EL07 for that
   period; their other common periods still are).
 
-Districts are made one after another and written as soon as their neighbour has taken its movers, so at most two
-districts are in memory at once.
+Districts are made one after another, each in shards as ``audit synth --lines`` makes a large district. Movers are
+planted between the first shards of neighbours (a shard is a district of its own people, so nothing else changes),
+and every shard is written as soon as it is made: what is held is the current shard and the first shard of the
+district before, whatever the size of the districts.
 """
 from __future__ import annotations
 
@@ -26,8 +28,8 @@ import pandas as pd
 
 from ..package.identity import masked_id, masked_ids
 from ..package.schema import TABLE_BY_NAME
-from .district import District, generate
-from .writer import WriteOptions, write_package
+from .district import SHARD_LINES, District, shards
+from .writer import PackageWriter, WriteOptions
 
 TIANJIN = [("120101", "和平区"), ("120102", "河东区"), ("120103", "河西区"), ("120104", "南开区"), ("120105", "河北区"),
            ("120106", "红桥区"), ("120110", "东丽区"), ("120111", "西青区"), ("120112", "津南区"), ("120113", "北辰区"),
@@ -98,6 +100,8 @@ def _ages_fit(d: District, pid: str, items) -> bool:
     birth = _birth(pid)
     year = int(d.meta["year"])
     for it in items:
+        if it not in pol.index:             # an item not on the list (CP03's) has no age limits
+            continue
         lo, hi = pol.at[it, "min_age"], pol.at[it, "max_age"]
         for on in (pd.Timestamp(f"{year - 1}-01-01"), pd.Timestamp(f"{year + 1}-12-31")):
             age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
@@ -286,7 +290,7 @@ def _rename_collisions(d: District, seen: set[str]) -> int:
 
 
 def make_city(out: str | Path, n: int = 16, lines: int = 10000, seed: int = 0, year: int = 2023,
-              options: WriteOptions | None = None, clean: bool = False) -> dict:
+              options: WriteOptions | None = None, clean: bool = False, shard_lines: int = SHARD_LINES) -> dict:
     """Write ``n`` district packages of 天津市 into ``out/<district_code>/`` and ``out/city-truth.json``."""
     if not 2 <= n <= len(TIANJIN):
         raise ValueError(f"a city of 2 to {len(TIANJIN)} districts")
@@ -296,18 +300,29 @@ def make_city(out: str | Path, n: int = 16, lines: int = 10000, seed: int = 0, y
     truth = {"EL07": [], "moved_other_periods": [], "failed_in_one": []}
     prev, prev_taken, seen, renamed = None, set(), set(), 0
     for i, (code, name) in enumerate(TIANJIN[:n]):
-        d = generate(district_code=code, district_name=name, year=year, lines=lines, seed=seed * 1000 + i,
-                     clean=clean)
+        parts = shards(district_code=code, district_name=name, year=year, lines=lines, seed=seed * 1000 + i,
+                       clean=clean, shard_lines=shard_lines)
+        d = next(parts)                                  # the first shard: where movers arrive and leave from
         renamed += _rename_collisions(d, seen)
         taken = set()
-        if prev is not None:
+        if prev is not None:                             # planting changes d only, never prev (already written)
             got = _plant_movers(prev, d, rng, prev_taken, taken)
             for k, v in got.items():
                 truth[k] += v
-            write_package(out / prev.meta["district_code"], prev, options)
+        meta = dict(d.meta)
+        k = max(1, -(-int(lines) // int(shard_lines)))
+        if k > 1:
+            meta["notes"] += f", made in {k} shards of up to {int(shard_lines):,} lines"
+        writer = PackageWriter(out / code, meta, options)
+        writer.add(d)
         seen |= _all_ids(d)
+        for part in parts:
+            renamed += _rename_collisions(part, seen)    # against every district and every shard before it
+            writer.add(part)
+            seen |= _all_ids(part)
+            del part
+        writer.close()
         prev, prev_taken = d, taken
-    write_package(out / prev.meta["district_code"], prev, options)
     doc = {"schema": "audit-city-truth/1", "city_code": CITY[0], "city_name": CITY[1], "year": year,
            "districts": [c for c, _ in TIANJIN[:n]], "renamed_apart": renamed, "checks": {"EL07": sorted(set(truth["EL07"]))},
            "traps": {"moved_other_periods": sorted(set(truth["moved_other_periods"])),
