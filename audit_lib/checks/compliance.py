@@ -120,27 +120,29 @@ def cp05(t: Context):
        description="Household items paid to someone other than the head of household, a registered guardian, or "
                    "the account the household designated in its approval (designated_account_no).")
 def cp06(t: Context):
-    cols = ["payment_id", "person_id", "name", "item_code", "period", "account_no", "holder_id", "amount",
-            "pay_date"]
-    ok = t.ok
-    x = ok.loc[((ok["unit"] == "household") & ok["holder_id"].notna()).to_numpy(), cols]
-    x = x.assign(household_id=t.household(x["person_id"]))
-    # The account the household's members jointly designated in its approval is right too (泰山区).
+    # All in DuckDB, reading ok in place: the household lines with a holder, each with its household (the
+    # registry's, else the approvals'), less those paid into the account the household designated.
     b = t.beneficiaries
     if "designated_account_no" in b and b["designated_account_no"].notna().any():
         d = b.loc[b["designated_account_no"].notna(), ["person_id", "item_code", "designated_account_no"]]
-        hit = x.reset_index().merge(d, left_on=["person_id", "item_code", "account_no"],
-                                    right_on=["person_id", "item_code", "designated_account_no"])["index"]
-        x = x.drop(index=hit.unique())
-    heads = t.heads
+    else:
+        d = pd.DataFrame({c: pd.Series(dtype="str") for c in ("person_id", "item_code", "designated_account_no")})
     # Right: the holder is a head of the beneficiary's household; where no head is on record, the beneficiary
-    # named on the line is taken to be the head.
+    # named on the line is taken to be the head. The account the household's members jointly designated in
+    # its approval is right too (泰山区).
     wrong = t.sql("""
-        select x.* from x
+        with x as (select o.payment_id, o.person_id, o.name, o.item_code, o.period, o.account_no, o.holder_id,
+                          o.amount, o.pay_date, h.household_id, o._row
+                   from ok o left join hh h on h.person_id = o.person_id
+                   where o.unit = 'household' and o.holder_id is not null
+                     and not exists (select 1 from d where d.person_id = o.person_id and d.item_code = o.item_code
+                                     and d.designated_account_no = o.account_no))
+        select x.* exclude (_row) from x
         where case when x.household_id in (select household_id from heads)
                    then not exists (select 1 from heads h where h.household_id = x.household_id
                                     and h.person_id = x.holder_id)
-                   else x.holder_id <> x.person_id end""", x=x, heads=heads)
+                   else x.holder_id <> x.person_id end
+        order by x._row""", ok=t.ok, hh=t._households[["person_id", "household_id"]], d=d, heads=t.heads)
     wrong = wrong[~t.guarded(wrong).to_numpy()]
     return _keyed(wrong.drop(columns=["pay_date"]), "payment_id")
 
@@ -279,14 +281,13 @@ def _people_frames(t: Context) -> dict:
                    "of one guardian in force that day) form a cluster; an account in clusters at the same terminal "
                    "on min_days or more different days is flagged. An empty terminal never clusters. For review.")
 def cp13(t: Context, window_minutes: int = 30, min_cards: int = 3, min_days: int = 2):
-    tx = t.card_transactions[["txn_id", "account_no", "txn_time", "terminal_id", "amount", "txn_type"]]
-    tx = tx[tx["terminal_id"].notna().to_numpy()]
+    tx = t.card_transactions           # to DuckDB whole (no copy): it reads the debits at a terminal only
     f = _people_frames(t)
     out = t.sql(f"""
         with d as (select x.txn_id, x.account_no, coalesce(o.person_id, x.account_no) as holder, x.terminal_id,
                           x.txn_time, x.amount, cast(x.txn_time as date) as day,
                           epoch_ms(cast(x.txn_time as timestamp)) // {60000 * int(window_minutes)} as bucket
-                   from tx x left join own o using (account_no)),
+                   from tx x left join own o using (account_no) where x.terminal_id is not null),
         -- A window starting in one bucket of window_minutes ends in that bucket or the next: two equality
         -- joins on (terminal, bucket) instead of comparing every pair of debits at a terminal.
         win as (select a.txn_id as open_id, a.terminal_id, a.day, b.txn_id, b.account_no, b.holder, b.txn_time,
@@ -325,15 +326,15 @@ def cp13(t: Context, window_minutes: int = 30, min_cards: int = 3, min_days: int
         group by m.account_no, m.terminal_id order by m.account_no, m.terminal_id""", tx=tx, own=t.account_owners,
                 **f)
     if len(out):
-        amounts = t.sql(f"""select account_no, sum(amount) as amount_fen from tx
-                            where account_no in (select account_no from out) group by 1""",
-                        tx=tx[["account_no", "amount"]], out=out[["account_no"]])
+        amounts = t.sql("""select account_no, sum(amount) as amount_fen from tx
+                           where terminal_id is not null and account_no in (select account_no from out)
+                           group by 1""", tx=tx, out=out[["account_no"]])
         out = out.merge(amounts, on="account_no", how="left")
     else:
         out["amount_fen"] = pd.Series(dtype="int64")
     out["key"] = out["account_no"]
     out["amount_fen"] = out["amount_fen"].fillna(0).astype("int64")
-    return Result(out, metrics={"debits_at_terminals": int(len(tx))})
+    return Result(out, metrics={"debits_at_terminals": int(tx["terminal_id"].notna().sum())})
 
 
 @check("CP14", "补贴资金被转走", "compliance", "high", needs=("payments", "card_transactions"),

@@ -134,24 +134,28 @@ class Context:
         p = p.drop(columns=["batch_id", "account_holder_name", "fail_reason", "bank"])
         if rows is not None:
             p = p[rows]
-        freq = self.item_attr(p["item_code"], "frequency", "monthly")
-        p["frequency"] = freq
-        # The item's attributes each check needs, looked up once (items not on the list: personal, monthly).
+        # The item's attributes each check needs, looked up once per line: each attribute is made for the few
+        # items (with its default filled in, and one slot more for lines whose item is not on the list: personal,
+        # monthly, not in the one card) and taken to the lines by position.
         it = self.items
         idx = pc.index_in(_arrow(p["item_code"]), value_set=pa.array(it.index.astype(str), type=pa.string()))
         idx = np.nan_to_num(np.asarray(idx.to_numpy(zero_copy_only=False), dtype=float), nan=-1).astype(np.int64)
         listed = idx >= 0
-        take = np.where(listed, idx, 0)
-        p["listed"] = listed
+        slot = np.where(listed, idx, len(it))
 
         def attr(col, default=None):
             vals = it[col].reset_index(drop=True)
-            out = vals.take(take).reset_index(drop=True) if len(it) else pd.Series([None] * len(p))
+            small = pd.concat([vals, pd.Series([None], dtype=vals.dtype if len(vals) else object)],
+                              ignore_index=True)
+            if default is not None:
+                small = small.fillna(default)
+            out = small.take(slot)
             out.index = p.index
-            if not listed.all():
-                out = out.where(listed, None)
-            return out.fillna(default) if default is not None and out.isna().any() else out
+            return out
 
+        freq = attr("frequency", "monthly")
+        p["frequency"] = freq
+        p["listed"] = listed
         p["unit"] = attr("unit", "person")
         for col in ("in_one_card", "means_tested"):
             p[col] = attr(col, False).astype(bool)
@@ -194,7 +198,13 @@ class Context:
         c = self.tables.get("cards")
         if c is None or not len(c):
             return named
-        holder = pc.coalesce(_arrow(named), self.owner_of(p["account_no"]))
+        given = _arrow(named).combine_chunks()
+        missing = given.is_null()
+        if not missing.true_count:
+            return named
+        # the registry is asked only for the lines that do not name the holder
+        owners = self.owner_of(p["account_no"][missing.to_numpy(zero_copy_only=False)]).combine_chunks()
+        holder = pc.replace_with_mask(given, missing, owners.cast(given.type))
         out = holder.to_pandas(types_mapper=None)
         out.index = p.index              # by position: ``p`` may be a selection of the payments' rows
         return out.astype("str")
@@ -288,11 +298,16 @@ class Context:
 
     @cached_property
     def credits(self) -> str:
-        """Bank returns per payment, as a DuckDB table named ``credits``: successful credits summed, the account
-        credited, and how many return rows there were (RC01 and RC02 share it)."""
-        br = self.tables["bank_returns"][["payment_id", "account_no", "credited_amount", "status"]]
+        """Bank returns per payment, as a DuckDB table named ``credits``: successful credits summed (``credited``),
+        the account credited (``bank_account``), how many return rows there were (``rows``), and over every row
+        whatever its status: the least account named (``any_account``), the first credit date (``credit_date``)
+        and the positive successful credits summed (``credited_pos``). RC01, RC02 and RC08 share it."""
+        br = self.tables["bank_returns"][["payment_id", "account_no", "credited_amount", "credit_date", "status"]]
         self.sql("""select payment_id, sum(credited_amount) filter (where status = 'success') as credited,
-                           min(account_no) filter (where status = 'success') as bank_account, count(*) as rows
+                           min(account_no) filter (where status = 'success') as bank_account, count(*) as rows,
+                           min(account_no) as any_account, min(credit_date) as credit_date,
+                           sum(credited_amount) filter (where status = 'success' and credited_amount > 0)
+                               as credited_pos
                     from br group by payment_id""", br=br, view="credits")
         return "credits"
 

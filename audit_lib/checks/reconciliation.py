@@ -222,13 +222,10 @@ def rc07(t: Context, reissue_days: int = 30):
                    "payment that EL04 cannot see, since a re-issue of a failed line is not a duplicate); and bank "
                    "returns whose payment_id is not among the payment lines (money paid outside the platform).")
 def rc08(t: Context):
-    br = t.bank_returns[["payment_id", "account_no", "credited_amount", "credit_date", "status"]]
     pay = t.payments[["payment_id", "person_id", "name", "item_code", "period", "account_no", "amount", "status"]]
-    out = t.sql("""
-        with cr as (select payment_id, min(account_no) as bank_account, min(credit_date) as credit_date,
-                           sum(credited_amount) filter (where status = 'success' and credited_amount > 0) as credited,
-                           count(*) as rows
-                    from br group by payment_id)
+    out = t.sql(f"""
+        with cr as (select payment_id, any_account as bank_account, credit_date, credited_pos as credited, rows
+                    from {t.credits})
         select p.payment_id, p.person_id, p.name, p.item_code, p.period, p.account_no, c.bank_account, p.amount,
                c.credited, c.credit_date, 'platform failed, bank credited' as problem, p.amount as amount_fen
         from pay p join cr c using (payment_id)
@@ -237,7 +234,7 @@ def rc08(t: Context):
         select c.payment_id, null, null, null, null, null, c.bank_account, null, c.credited, c.credit_date,
                'bank return for no payment line', coalesce(c.credited, 0)
         from cr c anti join pay p using (payment_id)
-        order by 1""", br=br, pay=pay)
+        order by 1""", pay=pay)
     return _keyed(out, "payment_id", amount="amount_fen")
 
 
