@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from ..package.identity import validate
 from . import basis as B
-from .context import Context, _arrow, isin, lookup
+from .context import Context, isin
 from .registry import Param, Result, check, keyed as _keyed
 
 BAD_CARD = ("inactive", "lost", "cancelled", "not_issued")
@@ -132,17 +132,18 @@ def cp06(t: Context):
     # its approval is right too (泰山区).
     wrong = t.sql("""
         with x as (select o.payment_id, o.person_id, o.name, o.item_code, o.period, o.account_no, o.holder_id,
-                          o.amount, o.pay_date, h.household_id, o._row
+                          o.amount, o.pay_date, h.household_id, o._i
                    from ok o left join hh h on h.person_id = o.person_id
                    where o.unit = 'household' and o.holder_id is not null
                      and not exists (select 1 from d where d.person_id = o.person_id and d.item_code = o.item_code
                                      and d.designated_account_no = o.account_no))
-        select x.* exclude (_row) from x
+        select x.* exclude (_i) from x
         where case when x.household_id in (select household_id from heads)
                    then not exists (select 1 from heads h where h.household_id = x.household_id
                                     and h.person_id = x.holder_id)
                    else x.holder_id <> x.person_id end
-        order by x._row""", ok=t.ok, hh=t._households[["person_id", "household_id"]], d=d, heads=t.heads)
+        order by x._i""", ok=t.ok.assign(_i=np.arange(len(t.ok))), hh=t._households[["person_id", "household_id"]],
+                  d=d, heads=t.heads)
     wrong = wrong[~t.guarded(wrong).to_numpy()]
     return _keyed(wrong.drop(columns=["pay_date"]), "payment_id")
 
