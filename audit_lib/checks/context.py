@@ -77,6 +77,15 @@ def month_text(m) -> np.ndarray:
                        np.char.zfill((m % 12 + 1).astype(str), 2)).astype(object)
 
 
+# Shared derivations that only a few built-in checks read, and the DuckDB tables each keeps: the engine lets one
+# go once no check still to run is among its readers (a large district need not hold them all to the end). A
+# check outside this list that reads one later simply has it made again. tests/test_engine.py checks the list
+# against what each built-in check really reads.
+RELEASABLE = {"credits": ("RC01", "RC02", "RC08"), "approval_match": ("RC03", "RC05"),
+              "approvals": ("RC03", "RC04", "RC05"), "disclosed": ("RC06", "RC09")}
+_DUCKDB_TABLES = {"credits": ("credits",), "approval_match": ("near",)}
+
+
 class Context:
     """One district's tables for the checks. ``tables`` maps table names to typed DataFrames."""
 
@@ -93,6 +102,12 @@ class Context:
 
     def view(self) -> "CheckView":
         return CheckView(self)
+
+    def release(self, name: str) -> None:
+        """Let a shared derivation go (and the DuckDB tables it keeps); it is made again if read again."""
+        if self.__dict__.pop(name, None) is not None and "_db" in self.__dict__:
+            for table in _DUCKDB_TABLES.get(name, ()):
+                self._db.execute(f"drop table if exists {table}")
 
     def has(self, name: str) -> bool:
         return name in self.tables

@@ -9,7 +9,7 @@ import pandas as pd
 from ..errors import ParamsError
 from ..package.schema import TABLE_BY_NAME
 from . import REGISTRY
-from .context import Context
+from .context import RELEASABLE, Context
 from .registry import Check, Registry, Result, fingerprint
 from ..i18n import tr
 
@@ -162,8 +162,17 @@ def run_checks(ctx: Context | list[Context], parameters: dict | None = None, sel
                                  f"parameters given for unknown check {cid}"))
     checks = select_checks(registry, select, multi)
     params = {c.id: effective_params(c, parameters.get(c.id)) for c in checks}     # all validated before any runs
-    return [run_one(c, ctx if multi else (ctx[0] if isinstance(ctx, list) else ctx), params[c.id], unusable,
-                    registry) for c in checks]
+    if multi:
+        return [run_one(c, ctx, params[c.id], unusable, registry) for c in checks]
+    one = ctx[0] if isinstance(ctx, list) else ctx
+    out = []
+    for i, c in enumerate(checks):
+        out.append(run_one(c, one, params[c.id], unusable, registry))
+        later = {x.id for x in checks[i + 1:]}
+        for name, readers in RELEASABLE.items():
+            if not later.intersection(readers):
+                one.release(name)
+    return out
 
 
 def at_risk(outcomes: list[Outcome]) -> dict:
