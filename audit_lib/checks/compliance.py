@@ -282,39 +282,44 @@ def _people_frames(t: Context) -> dict:
                    "of one guardian in force that day) form a cluster; an account in clusters at the same terminal "
                    "on min_days or more different days is flagged. An empty terminal never clusters. For review.")
 def cp13(t: Context, window_minutes: int = 30, min_cards: int = 3, min_days: int = 2):
-    tx = t.card_transactions           # to DuckDB whole (no copy): it reads the debits at a terminal only
+    # To DuckDB whole (no copy, a row number added): it reads the debits at a terminal only. The windows are
+    # pairs of row numbers (a debit opening a window, a debit in it); a debit's text (holder, account, id) is
+    # joined back only where it is needed, so that a large district's pairs are small.
+    tx = t.card_transactions.assign(_i=np.arange(len(t.card_transactions)))
     f = _people_frames(t)
     out = t.sql(f"""
-        with d as (select x.txn_id, x.account_no, coalesce(o.person_id, x.account_no) as holder, x.terminal_id,
-                          x.txn_time, x.amount, cast(x.txn_time as date) as day,
-                          epoch_ms(cast(x.txn_time as timestamp)) // {60000 * int(window_minutes)} as bucket
-                   from tx x left join own o using (account_no) where x.terminal_id is not null),
+        with k as (select _i as i, terminal_id, txn_time, cast(txn_time as date) as day,
+                          epoch_ms(cast(txn_time as timestamp)) // {60000 * int(window_minutes)} as bucket
+                   from tx where terminal_id is not null),
+        d as (select x._i as i, x.txn_id, x.account_no, coalesce(o.person_id, x.account_no) as holder,
+                     x.terminal_id, x.txn_time, x.amount
+              from tx x left join own o using (account_no) where x.terminal_id is not null),
         -- A window starting in one bucket of window_minutes ends in that bucket or the next: two equality
         -- joins on (terminal, bucket) instead of comparing every pair of debits at a terminal.
-        win as (select a.txn_id as open_id, a.terminal_id, a.day, b.txn_id, b.account_no, b.holder, b.txn_time,
-                       b.amount
-                from d a join d b on a.terminal_id = b.terminal_id and (b.bucket = a.bucket)
+        win as (select a.i as open_i, b.i
+                from k a join k b on a.terminal_id = b.terminal_id and (b.bucket = a.bucket)
                 where b.txn_time >= a.txn_time and b.txn_time <= a.txn_time + to_minutes({int(window_minutes)}::BIGINT)
                 union all
-                select a.txn_id, a.terminal_id, a.day, b.txn_id, b.account_no, b.holder, b.txn_time, b.amount
-                from d a join d b on a.terminal_id = b.terminal_id and (b.bucket = a.bucket + 1)
+                select a.i, b.i
+                from k a join k b on a.terminal_id = b.terminal_id and (b.bucket = a.bucket + 1)
                 where b.txn_time >= a.txn_time and b.txn_time <= a.txn_time + to_minutes({int(window_minutes)}::BIGINT)),
-        busy as (select open_id from win group by 1 having count(*) >= {int(min_cards)}),
-        big as (select open_id, any_value(day) as day, count(distinct holder) as cards,
+        busy as (select open_i from win group by 1 having count(*) >= {int(min_cards)}),
+        held as (select w.open_i, x.holder from win w semi join busy using (open_i) join d x on x.i = w.i),
+        big as (select w.open_i, any_value(a.day) as day, count(distinct w.holder) as cards,
                        count(distinct coalesce(h.household_id, 'person:' || w.holder)) as households
-                from win w semi join busy using (open_id) left join hh h on h.person_id = w.holder
-                group by open_id having count(distinct holder) >= {int(min_cards)}),
-        wards as (select w.open_id, g.guardian_id, count(distinct w.holder) as n
-                  from win w join big b using (open_id)
+                from held w join k a on a.i = w.open_i left join hh h on h.person_id = w.holder
+                group by w.open_i having count(distinct w.holder) >= {int(min_cards)}),
+        wards as (select w.open_i, g.guardian_id, count(distinct w.holder) as n
+                  from held w join big b using (open_i)
                   join g on g.person_id = w.holder
                        and (g.valid_from is null or g.valid_from <= b.day)
                        and (g.valid_to is null or g.valid_to >= b.day)
                   group by 1, 2),
-        clusters as (select b.open_id, b.day from big b
+        clusters as (select b.open_i, b.day from big b
                      where b.households > 1
-                       and not exists (select 1 from wards x where x.open_id = b.open_id and x.n = b.cards)),
-        members as (select w.terminal_id, w.account_no, w.holder, c.day, w.txn_id, w.txn_time, w.amount
-                    from win w join clusters c using (open_id)),
+                       and not exists (select 1 from wards x where x.open_i = b.open_i and x.n = b.cards)),
+        members as (select m.terminal_id, m.account_no, m.holder, c.day, m.txn_id, m.txn_time, m.amount
+                    from win w join clusters c using (open_i) join d m on m.i = w.i),
         flagged as (select terminal_id, account_no from members group by 1, 2
                     having count(distinct day) >= {int(min_days)})
         select m.account_no, any_value(m.holder) as holder_id, m.terminal_id,
