@@ -173,3 +173,30 @@ def test_numbers_two_districts_drew_by_chance_are_renamed_apart_and_truth_still_
     truth = json.loads((tmp_path / "twin" / "truth.json").read_text(encoding="utf-8"))["checks"]
     _, _, doc = check_package(tmp_path / "twin")
     assert _compare(doc, truth) == []
+
+
+def test_staged_districts_are_read_in_one_scan_each_line_with_its_own_district(tmp_path):
+    """Staged districts are one Parquet scan (a union of a hundred scans ran out of DuckDB's memory limit at 100 M
+    lines); each line keeps the district of the file it came from, beside districts held in memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from audit_lib.checks.eligibility import el07
+    from audit_lib.checks.staged import StagedDistrict, connect, ok_payments
+
+    staged = []
+    for k, code in enumerate(["120101", "120102", "120103"]):
+        path = tmp_path / f"{code}.parquet"
+        pq.write_table(pa.table({"payment_id": [f"P{k}a", f"P{k}b"], "person_id": ["X", f"Y{k}"],
+                                 "item_code": ["A01", "A01"], "period": ["2023-01", "2023-01"],
+                                 "amount": pa.array([100 * (k + 1), 7], pa.int64())}), path)
+        staged.append(StagedDistrict(code, code, 2023, path, 2))
+    con = connect(tmp_path / "spill")
+    view = ok_payments(con, staged)
+    got = con.execute(f"select payment_id, district from {view} order by payment_id").fetchall()
+    assert got == [("P0a", "120101"), ("P0b", "120101"), ("P1a", "120102"), ("P1b", "120102"),
+                   ("P2a", "120103"), ("P2b", "120103")]
+    con.close()
+    res = el07(staged)
+    assert res.records[["key", "n", "amount_fen", "districts"]].values.tolist() == [
+        ["X|A01|2023-01", 3, 600, "120101,120102,120103"]]

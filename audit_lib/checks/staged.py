@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -77,17 +78,27 @@ def _sql_text(s: str) -> str:
 def ok_payments(con: duckdb.DuckDBPyConnection, items: list, name: str = "ok_payments") -> str:
     """Create the view ``name`` (district, payment_id, person_id, item_code, period, amount) over the successful
     payment lines of every item, staged or in memory; returns its name."""
-    parts = []
+    parts, staged = [], []
     for i, x in enumerate(items):
         code = str(x.district_code)
         if not code.isdigit():
             raise ValueError(f"district code {code!r} is not a GB/T 2260 code")
-        src = f"_d{i}"
         if isinstance(x, StagedDistrict):
-            con.read_parquet(str(x.ok_path)).create_view(src)
-        else:
-            con.register(src, x.ok[list(OK_COLUMNS)])
+            staged.append((str(x.ok_path), code))
+            continue
+        src = f"_d{i}"
+        con.register(src, x.ok[list(OK_COLUMNS)])
         parts.append(f"SELECT '{code}' AS district, {', '.join(OK_COLUMNS)} FROM {src}")
+    if staged:
+        # The staged files in one scan, each line's district from its file: a union of a hundred scans is one
+        # the aggregates over it cannot spill (DuckDB 2.0 ran out of its memory limit at 100 M lines).
+        con.read_parquet([p for p, _ in staged], filename=True).create_view("_staged")
+        con.register("_staged_files_df", pd.DataFrame({"path": [p for p, _ in staged],
+                                                       "district": [c for _, c in staged]}))
+        con.execute("CREATE OR REPLACE TEMP TABLE _staged_files AS SELECT * FROM _staged_files_df")
+        con.unregister("_staged_files_df")
+        parts.insert(0, f"SELECT f.district, {', '.join('s.' + c for c in OK_COLUMNS)} "
+                        f"FROM _staged s JOIN _staged_files f ON f.path = s.filename")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL ".join(parts))
     return name
 
