@@ -163,8 +163,8 @@ def test_derivations_let_go_are_read_by_none_but_their_listed_readers(tmp_path):
     from audit_lib.checks.engine import run_one
     from audit_lib.synth import make_package
 
-    root = make_package(tmp_path / "d", lines=3000, seed=5) and tmp_path / "d"
-    pkg = load_package(root)
+    make_package(tmp_path / "d", lines=3000, seed=5)
+    pkg = load_package(tmp_path / "d")
     readers = {name: set() for name in RELEASABLE}
     alone = {}
     for cid in REGISTRY.ids():

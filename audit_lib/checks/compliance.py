@@ -371,40 +371,42 @@ def cp14(t: Context, days: int = 3, share: float = 0.8):
              where t.txn_type = 'transfer_out'
                and t.account_no in (select account_no from ok where channel = 'card')""",
           tx=tx, ok=ok, owners=t.account_owners, view="cp14_tr")
-    out = t.sql(f"""
-        with o as (select payment_id, person_id, name, item_code, period, account_no, amount, pay_date from ok
-                   where channel = 'card' and account_no in (select account_no from cp14_tr)),
-        cd as (select payment_id, min(credit_date) as credit_date from br
-               where status = 'success' and credit_date is not null
-                 and payment_id in (select payment_id from o) group by 1),
-        oc as (select o.*, coalesce(cd.credit_date, o.pay_date) as credit_day
-               from o left join cd using (payment_id)),
-        x as (
-            select o.payment_id, t.txn_id, t.txn_time, t.amount as moved, t.receiver,
-                   cast(t.txn_time as date) as day, o.person_id
-            from oc o join cp14_tr t on t.account_no = o.account_no
-                 and cast(t.txn_time as date) between cast(o.credit_day as date)
-                                                  and cast(o.credit_day as date) + {int(days)}),
-        away as (
-            select x.* from x
-            where x.receiver is null
-               or (x.receiver <> x.person_id
-                   and not exists (select 1 from hh a join hh b on a.household_id = b.household_id
-                                   where a.person_id = x.person_id and b.person_id = x.receiver)
-                   and not exists (select 1 from g where g.person_id = x.person_id and g.guardian_id = x.receiver
-                                   and (g.valid_from is null or g.valid_from <= x.day)
-                                   and (g.valid_to is null or g.valid_to >= x.day)))),
-        s as (select payment_id, sum(moved) as moved, count(*) as transfers,
-                     string_agg(distinct coalesce(receiver, '（不明）'), ', ') as receivers,
-                     string_agg(txn_id || ' ' || strftime(txn_time, '%m-%d %H:%M'), ', '
-                                order by txn_time, txn_id) as txn_ids from away group by 1)
-        select o.payment_id, o.person_id, o.name, o.item_code, o.period, o.account_no, o.amount, o.credit_day,
-               s.moved, s.transfers, s.receivers, s.txn_ids
-        from oc o join s using (payment_id)
-        where s.moved * {frac.denominator} >= o.amount * {frac.numerator}
-        order by o.payment_id""", ok=ok, br=br, **f)
-    moved = int(t.sql("select count(*) as n from cp14_tr")["n"].iloc[0])
-    t.sql("drop table if exists cp14_tr")
+    try:
+        out = t.sql(f"""
+            with o as (select payment_id, person_id, name, item_code, period, account_no, amount, pay_date from ok
+                       where channel = 'card' and account_no in (select account_no from cp14_tr)),
+            cd as (select payment_id, min(credit_date) as credit_date from br
+                   where status = 'success' and credit_date is not null
+                     and payment_id in (select payment_id from o) group by 1),
+            oc as (select o.*, coalesce(cd.credit_date, o.pay_date) as credit_day
+                   from o left join cd using (payment_id)),
+            x as (
+                select o.payment_id, t.txn_id, t.txn_time, t.amount as moved, t.receiver,
+                       cast(t.txn_time as date) as day, o.person_id
+                from oc o join cp14_tr t on t.account_no = o.account_no
+                     and cast(t.txn_time as date) between cast(o.credit_day as date)
+                                                      and cast(o.credit_day as date) + {int(days)}),
+            away as (
+                select x.* from x
+                where x.receiver is null
+                   or (x.receiver <> x.person_id
+                       and not exists (select 1 from hh a join hh b on a.household_id = b.household_id
+                                       where a.person_id = x.person_id and b.person_id = x.receiver)
+                       and not exists (select 1 from g where g.person_id = x.person_id and g.guardian_id = x.receiver
+                                       and (g.valid_from is null or g.valid_from <= x.day)
+                                       and (g.valid_to is null or g.valid_to >= x.day)))),
+            s as (select payment_id, sum(moved) as moved, count(*) as transfers,
+                         string_agg(distinct coalesce(receiver, '（不明）'), ', ') as receivers,
+                         string_agg(txn_id || ' ' || strftime(txn_time, '%m-%d %H:%M'), ', '
+                                    order by txn_time, txn_id) as txn_ids from away group by 1)
+            select o.payment_id, o.person_id, o.name, o.item_code, o.period, o.account_no, o.amount, o.credit_day,
+                   s.moved, s.transfers, s.receivers, s.txn_ids
+            from oc o join s using (payment_id)
+            where s.moved * {frac.denominator} >= o.amount * {frac.numerator}
+            order by o.payment_id""", ok=ok, br=br, **f)
+        moved = int(t.sql("select count(*) as n from cp14_tr")["n"].iloc[0])
+    finally:
+        t.sql("drop table if exists cp14_tr")
     return Result(_keyed(out, "payment_id"), metrics={"transfers_out": moved})
 
 

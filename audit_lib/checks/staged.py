@@ -93,10 +93,8 @@ def ok_payments(con: duckdb.DuckDBPyConnection, items: list, name: str = "ok_pay
         # The staged files in one scan, each line's district from its file: a union of a hundred scans is one
         # the aggregates over it cannot spill (DuckDB 2.0 ran out of its memory limit at 100 M lines).
         con.read_parquet([p for p, _ in staged], filename=True).create_view("_staged")
-        con.register("_staged_files_df", pd.DataFrame({"path": [p for p, _ in staged],
-                                                       "district": [c for _, c in staged]}))
-        con.execute("CREATE OR REPLACE TEMP TABLE _staged_files AS SELECT * FROM _staged_files_df")
-        con.unregister("_staged_files_df")
+        con.register("_staged_files", pd.DataFrame({"path": [p for p, _ in staged],
+                                                    "district": [c for _, c in staged]}))
         parts.insert(0, f"SELECT f.district, {', '.join('s.' + c for c in OK_COLUMNS)} "
                         f"FROM _staged s JOIN _staged_files f ON f.path = s.filename")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS " + " UNION ALL ".join(parts))

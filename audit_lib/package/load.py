@@ -712,6 +712,7 @@ def load_package(root: str | Path, tables: list[str] | None = None, threads: int
     meta, meta_bytes = read_meta(root)
     pkg = Package(root=root, meta=meta, tables={}, quarantine=quality.combine([]))
     wanted = [t for t in TABLES if tables is None or t.name in tables or t.required]
+
     def size(t):
         try:                               # a table's own errors are raised by its reading, in table order
             path = find_table_file(root, t, meta) if threads > 1 else None

@@ -332,8 +332,6 @@ def _canonical_datetimes(arr) -> tuple[np.ndarray, np.ndarray]:
     cell): the values (NaT elsewhere) and which cells they are. Anything else, an impossible day or hour
     included, is left for the patterns."""
     arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    if isinstance(arr, pa.ChunkedArray):                    # no chunks at all
-        arr = pa.array([], type=pa.string())
     n = len(arr)
     out = np.full(n, np.datetime64("NaT", "s"))
     if not n or not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .district import SHARD_LINES, District, generate, shards
+from .district import SHARD_LINES, District, generate, sharded_meta, shards
 from .writer import GENERATOR, PackageWriter, WriteOptions, write_package
 
 
@@ -17,10 +17,7 @@ def make_package(out, district_code="120104", year=2023, lines=10000, seed=0, cl
     for i, d in enumerate(shards(district_code=district_code, district_name=district_name, year=year, lines=lines,
                                  seed=seed, clean=clean, shard_lines=shard_lines)):
         if writer is None:
-            meta = dict(d.meta)
-            k = max(1, -(-int(lines) // int(shard_lines)))
-            if k > 1:
-                meta["notes"] += f", made in {k} shards of up to {int(shard_lines):,} lines"
+            meta = sharded_meta(d.meta, lines, shard_lines)
             writer = PackageWriter(Path(out), meta, options)
         lines_out += len(d.tables["payments"])
         writer.add(d)

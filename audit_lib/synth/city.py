@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..package.identity import masked_id, masked_ids
 from ..package.schema import TABLE_BY_NAME
-from .district import SHARD_LINES, District, shards
+from .district import SHARD_LINES, District, sharded_meta, shards
 from .writer import PackageWriter, WriteOptions
 
 TIANJIN = [("120101", "和平区"), ("120102", "河东区"), ("120103", "河西区"), ("120104", "南开区"), ("120105", "河北区"),
@@ -309,11 +309,7 @@ def make_city(out: str | Path, n: int = 16, lines: int = 10000, seed: int = 0, y
             got = _plant_movers(prev, d, rng, prev_taken, taken)
             for k, v in got.items():
                 truth[k] += v
-        meta = dict(d.meta)
-        k = max(1, -(-int(lines) // int(shard_lines)))
-        if k > 1:
-            meta["notes"] += f", made in {k} shards of up to {int(shard_lines):,} lines"
-        writer = PackageWriter(out / code, meta, options)
+        writer = PackageWriter(out / code, sharded_meta(d.meta, lines, shard_lines), options)
         writer.add(d)
         seen |= _all_ids(d)
         for part in parts:

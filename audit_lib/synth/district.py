@@ -589,13 +589,25 @@ def generate(district_code="120104", district_name=None, year=2023, lines=10000,
 SHARD_LINES = 500_000           # a shard's payment lines: what bounds the generator's memory (about 2 GB)
 
 
+def shard_count(lines: int, shard_lines: int = SHARD_LINES) -> int:
+    return max(1, -(-int(lines) // int(shard_lines)))
+
+
+def sharded_meta(meta: dict, lines: int, shard_lines: int = SHARD_LINES) -> dict:
+    """A district's package.yaml for a package of ``lines`` lines: its notes say when it was made in shards."""
+    meta, k = dict(meta), shard_count(lines, shard_lines)
+    if k > 1:
+        meta["notes"] += f", made in {k} shards of up to {int(shard_lines):,} lines"
+    return meta
+
+
 def shards(district_code="120104", district_name=None, year=2023, lines=10000, seed=0, clean=False,
            shard_lines: int = SHARD_LINES):
     """The district as shards of at most ``shard_lines`` lines, made one after another (a generator): each is a
     district of its own people with its own planted problems, numbered on from the shard before, so that written
     one after another they make one package whose truth is the union of theirs. A district that fits in one
     shard is exactly ``generate``'s."""
-    k = max(1, -(-int(lines) // int(shard_lines)))
+    k = shard_count(lines, shard_lines)
     counters = Counters()
     for i in range(k):
         n = int(lines) // k + (1 if i < int(lines) % k else 0)
