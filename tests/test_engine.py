@@ -183,3 +183,37 @@ def test_derivations_let_go_are_read_by_none_but_their_listed_readers(tmp_path):
     assert together == alone
     # a check that reads one after it was let go has it made again
     assert ctx.sql(f"select count(*) as n from {ctx.credits}")["n"][0] > 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="resident memory read from /proc")
+def test_freed_memory_goes_back_after_reading_and_after_each_check(tmp_path, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from audit_lib import heap
+    from audit_lib.checks import engine
+    from audit_lib.package import load as load_mod
+
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096
+
+    # Many small Arrow results, freed: Arrow's pool keeps their pages until they are given back.
+    base_arr = pa.array(range(20_000))
+    r0 = rss()
+    parts = [pc.cast(pc.add(base_arr, i), pa.string()) for i in range(500)]
+    del parts
+    kept = rss() - r0
+    if kept < 50 * 2**20:
+        pytest.skip("this allocator gave the pages back by itself")
+    heap.give_back()
+    assert rss() - r0 < kept / 2
+
+    # ... and the audit gives them back once after reading and after every check.
+    calls = []
+    monkeypatch.setattr(load_mod, "give_back", lambda: calls.append("read"))
+    monkeypatch.setattr(engine, "give_back", lambda: calls.append("check"))
+    pkg = load_package(write_package(tmp_path / "p", base()))
+    assert calls == ["read"]
+    outs = run_checks(Context.from_package(pkg), select=["RC02", "CP01", "EL04"])
+    assert len(outs) == 3 and calls == ["read", "check", "check", "check"]

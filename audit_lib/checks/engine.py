@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..errors import ParamsError
+from ..heap import give_back
 from ..package.schema import TABLE_BY_NAME
 from . import REGISTRY
 from .context import RELEASABLE, Context
@@ -172,6 +173,7 @@ def run_checks(ctx: Context | list[Context], parameters: dict | None = None, sel
         for name, readers in RELEASABLE.items():
             if not later.intersection(readers):
                 one.release(name)
+        give_back()
     return out
 
 

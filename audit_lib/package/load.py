@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from .. import yamlsafe
 from ..errors import PackageError
+from ..heap import give_back
 from . import quality, values
 from .schema import ENUMS, FILE_EXTENSIONS, TABLES, Table
 from ..i18n import tr
@@ -741,4 +742,5 @@ def load_package(root: str | Path, tables: list[str] | None = None, threads: int
     pkg.files.append(InputFile("package", "package.yaml", len(meta_bytes), root,
                                hashlib.sha256(meta_bytes).hexdigest()))
     pkg.files.sort(key=lambda f: f.path)
+    give_back()                            # what reading freed goes back before the checks (see heap.py)
     return pkg
