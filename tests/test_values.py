@@ -61,6 +61,10 @@ def test_booleans_and_enums_in_chinese_or_english():
     assert parse("enum", ["社保卡", "存折", "bank_card"], "channel").values.tolist() == ["card", "passbook", "bank_card"]
     p = parse("enum", ["weekly"], "frequency")
     assert p.reasons.tolist() == ["unknown value"]
+    p = parse("enum", ["SUCCESS", None, "Failed", "bogus", "成功"], "pay_status")
+    assert str(p.values.dtype) == "str"
+    assert p.values.astype(object).where(p.values.notna(), None).tolist() == ["success", None, "failed", None, "success"]
+    assert p.bad.tolist() == [False, False, False, True, False] and p.reasons[3] == "unknown value"
 
 
 def test_identity_numbers_are_text_with_upper_case_x():

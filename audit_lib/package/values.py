@@ -296,14 +296,21 @@ def parse_bool(arr) -> Parsed:
 
 
 def parse_enum(arr, enum: str) -> Parsed:
+    """A code list's value as its canonical word, matched without case, once per distinct value: the words
+    are taken to the rows by Arrow, never made a Python object per row."""
     mapping = {}
     for canonical, spellings in ENUMS[enum].items():
         mapping[canonical.lower()] = canonical
         for s in spellings:
             mapping[s.lower()] = canonical
-    p = _map_unique(arr, mapping, "value")
-    p.values = p.values.astype("str")
-    return p
+    n = len(arr)
+    enc = pc.dictionary_encode(pa.chunked_array(arr) if isinstance(arr, pa.Array) else arr).combine_chunks()
+    found = [mapping.get(str(w).lower(), _MISSING) for w in enc.dictionary.to_pylist()]
+    words = pa.array([None if f is _MISSING else f for f in found], type=pa.string())
+    unknown = np.array([f is _MISSING for f in found] + [False], dtype=bool)
+    idx = np.nan_to_num(np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=float), nan=-1).astype(np.int64)
+    bad, reasons = _reasons(n, (unknown[idx], "unknown value"))
+    return Parsed(_to_pandas_str(words.take(enc.indices)), bad, reasons)
 
 
 _INT = r"^[-+]?[0-9]{1,15}(?:\.0+)?$"
