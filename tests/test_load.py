@@ -331,3 +331,21 @@ def test_repeats_marks_every_later_occurrence_across_chunks():
     expected = pd.Series(vals).duplicated(keep="first").to_numpy() & pd.Series(vals).notna().to_numpy()
     assert (_repeats(s) == expected).all() and expected.any()
     assert not _repeats(pd.Series(pd.arrays.ArrowStringArray(pa.array([f"P{i}" for i in range(5000)])))).any()
+
+
+def test_repeated_numbers_found_whatever_the_order_and_nulls():
+    """A unique column's repeats (nulls never repeat) are found the same way by each of the reader's paths: a
+    column in increasing order, one in any order, one with empty cells."""
+    import numpy as np
+
+    from audit_lib.package.load import _all_distinct, _repeats
+
+    rng = np.random.default_rng(5)
+    for n, width in ((50, 2), (3000, 4), (3000, 9)):
+        ids = rng.integers(0, 10 ** width, n).astype(str)
+        for cells in (sorted(set(ids)), list(ids), [None if i % 7 == 0 else x for i, x in enumerate(ids)],
+                      [None if i % 7 == 0 else x for i, x in enumerate(sorted(set(ids)))]):
+            s = pd.Series(cells, dtype="str")
+            expected = (s.duplicated(keep="first") & s.notna()).to_numpy()
+            assert (_repeats(s) == expected).all()
+            assert _all_distinct(pa.chunked_array([pa.array(cells, pa.string())])) == (not expected.any())

@@ -130,6 +130,15 @@ def test_datetime_canonical_cells_read_from_bytes_as_the_patterns_read_them(monk
     cells as well as in a mixed one."""
     fast = parse("datetime", DATETIME_CELLS)
     canonical = parse("datetime", ["2023-05-10 14:03:22", "2024-02-29 23:59:59", "2023-01-01 00:00:00"])
+    with monkeypatch.context() as m:                     # read in blocks of three cells: the same values
+        m.setattr(v, "_BLOCK", 3)
+        blocks = parse("datetime", DATETIME_CELLS)
+        blocks_canonical = parse("datetime", ["2023-05-10 14:03:22", "2024-02-29 23:59:59", "2023-01-01 00:00:00",
+                                              "2023-01-01 00:00:01"])
+    assert blocks.values.astype(str).tolist() == fast.values.astype(str).tolist()
+    assert blocks.bad.tolist() == fast.bad.tolist()
+    assert blocks_canonical.values.astype(str).tolist()[:3] == canonical.values.astype(str).tolist()
+    assert blocks_canonical.values.iloc[3] == pd.Timestamp("2023-01-01 00:00:01")
     monkeypatch.setattr(v, "_canonical_datetimes",
                         lambda a: (np.full(len(a), np.datetime64("NaT", "s")), np.zeros(len(a), bool)))
     slow = parse("datetime", DATETIME_CELLS)
