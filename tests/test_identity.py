@@ -49,3 +49,21 @@ def test_age_in_whole_years():
     birth = pd.Series(pd.to_datetime(["2005-06-15", "2005-06-15", "1943-01-01"]))
     on = pd.Series(pd.to_datetime(["2023-06-14", "2023-06-15", "2023-01-01"]))
     assert idn.age_on(birth, on).tolist() == [17, 18, 80]
+
+
+def test_numbers_judged_in_blocks_repeated_and_missing_as_one_by_one(monkeypatch):
+    """Numbers are read from their bytes a block at a time; repeated and missing numbers and numbers of other
+    lengths or with other characters get, row by row, what each gets alone."""
+    body = "12010419800101001"
+    good = body + idn.check_char(body)
+    cells = [good, None, "1201041980010100", good, "12010419800101001x", "１" + good[1:], good[:17] + "0",
+             "120104198002300011", None, good + " "]
+    alone = [idn.validate(pd.Series([c], dtype="str")) for c in cells]
+    monkeypatch.setattr(idn, "_BLOCK", 2)
+    v = idn.validate(pd.Series(cells, dtype="str"), latest_birth="2023-12-31")
+    assert v["valid"].tolist() == [bool(a["valid"][0]) for a in alone] == \
+        [True, False, False, True, False, False, False, False, False, False]
+    assert [None if pd.isna(r) else r for r in v["reason"]][2:8] == ["not 18 digits (the last may be X)", None, "not 18 digits (the last may be X)",
+                                         "not 18 digits (the last may be X)", "wrong check digit",
+                                         "impossible birth date"]
+    assert v["birth_date"].iloc[3] == pd.Timestamp("1980-01-01") and pd.isna(v["birth_date"].iloc[1])
