@@ -55,17 +55,43 @@ def lookup(s: pd.Series, keys, values, default=None) -> pd.Series:
     return taken if hit.all() else taken.where(hit, default)
 
 
+def select_rows(df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``df[keep]`` for a boolean mask, with the same columns, dtypes and row labels. Text columns are filtered
+    by Arrow, chunk by chunk; pandas takes them row number by row number, four times slower on a large table
+    (the payments' successful lines at ten million: 6.3 s against 1.6 s)."""
+    mask = pa.array(keep, type=pa.bool_())
+    cols = {}
+    for c in df.columns:
+        a = df[c].array
+        if isinstance(a, pd.arrays.ArrowStringArray):
+            cols[c] = pd.arrays.ArrowStringArray(pc.filter(a.__arrow_array__(), mask), dtype=a.dtype)
+        else:
+            cols[c] = a[keep]
+    return pd.DataFrame(cols, index=df.index[keep], copy=False)
+
+
+def _positions(indices) -> np.ndarray:
+    """Arrow indices (null where not found) as int64 positions, -1 where null."""
+    return np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def month_index(period: pd.Series) -> pd.Series:
     """YYYY-MM to a month number (year*12 + month-1), vectorised over the distinct periods."""
     enc = _arrow(period).dictionary_encode().combine_chunks()
     words = enc.dictionary.to_pylist()
     table = np.array([int(w[:4]) * 12 + int(w[5:7]) - 1 for w in words] + [-1], dtype=np.int64)
-    idx = np.nan_to_num(np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=float), nan=-1)
-    return pd.Series(table[idx.astype(np.int64)], index=period.index)
+    return pd.Series(table[_positions(enc.indices)], index=period.index)
 
 
 def month_start(m) -> np.ndarray:
+    """The first day of each month number (as datetime64[ns]); through a table of the months in range where
+    there are many lines and few months."""
     m = np.asarray(m, dtype=np.int64)
+    if len(m) > 4096:
+        lo, hi = int(m.min()), int(m.max())
+        if hi - lo < 100_000:
+            table = (np.arange(lo, hi + 1, dtype=np.int64) - 1970 * 12).astype("datetime64[M]").astype("datetime64[ns]")
+            return table[m - lo]
     return (m - 1970 * 12).astype("datetime64[M]").astype("datetime64[ns]")
 
 
@@ -148,13 +174,12 @@ class Context:
     def _derived(self, p: pd.DataFrame, rows: np.ndarray | None = None) -> pd.DataFrame:
         p = p.drop(columns=["batch_id", "account_holder_name", "fail_reason", "bank"])
         if rows is not None:
-            p = p[rows]
+            p = select_rows(p, rows)
         # The item's attributes each check needs, looked up once per line: each attribute is made for the few
         # items (with its default filled in, and one slot more for lines whose item is not on the list: personal,
         # monthly, not in the one card) and taken to the lines by position.
         it = self.items
-        idx = pc.index_in(_arrow(p["item_code"]), value_set=pa.array(it.index.astype(str), type=pa.string()))
-        idx = np.nan_to_num(np.asarray(idx.to_numpy(zero_copy_only=False), dtype=float), nan=-1).astype(np.int64)
+        idx = _positions(pc.index_in(_arrow(p["item_code"]), value_set=pa.array(it.index.astype(str), type=pa.string())))
         listed = idx >= 0
         slot = np.where(listed, idx, len(it))
 
@@ -175,7 +200,9 @@ class Context:
         for col in ("in_one_card", "means_tested"):
             p[col] = attr(col, False).astype(bool)
         for col in ("standard_amount", "max_amount", "min_age", "max_age"):
-            p[col] = pd.array(attr(col), dtype="Int64")
+            small = pd.array(pd.concat([it[col].reset_index(drop=True), pd.Series([None], dtype=object)],
+                                       ignore_index=True), dtype="Int64")
+            p[col] = pd.arrays.IntegerArray(small.to_numpy(dtype=np.int64, na_value=0)[slot], small.isna()[slot])
         p["exclusive_group"] = attr("exclusive_group")
         p["m0"] = month_index(p["period"])
         span = np.where((freq == "quarterly").to_numpy(bool), 3, np.where((freq == "annual").to_numpy(bool), 12, 1))
@@ -218,11 +245,13 @@ class Context:
         if not missing.true_count:
             return named
         # the registry is asked only for the lines that do not name the holder
-        owners = self.owner_of(p["account_no"][missing.to_numpy(zero_copy_only=False)]).combine_chunks()
+        accounts = pd.Series(pd.arrays.ArrowStringArray(pc.filter(_arrow(p["account_no"]), missing)))
+        owners = self.owner_of(accounts).combine_chunks()
         holder = pc.replace_with_mask(given, missing, owners.cast(given.type))
-        out = holder.to_pandas(types_mapper=None)
-        out.index = p.index              # by position: ``p`` may be a selection of the payments' rows
-        return out.astype("str")
+        # by position: ``p`` may be a selection of the payments' rows
+        return pd.Series(pd.arrays.ArrowStringArray(holder.cast(pa.large_string()),
+                                                    dtype=pd.StringDtype("pyarrow", na_value=np.nan)),
+                         index=p.index)
 
     @cached_property
     def disclosed(self) -> pd.DataFrame:
