@@ -217,3 +217,20 @@ def test_freed_memory_goes_back_after_reading_and_after_each_check(tmp_path, mon
     assert calls == ["read"]
     outs = run_checks(Context.from_package(pkg), select=["RC02", "CP01", "EL04"])
     assert len(outs) == 3 and calls == ["read", "check", "check", "check"]
+
+
+def test_rows_selected_by_arrow_are_pandas_own_selection():
+    import numpy as np
+
+    from audit_lib.checks.context import month_start, select_rows
+
+    df = pd.DataFrame({"id": pd.Series(["a", None, "c", "d", "e"], dtype="str"),
+                       "amount": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+                       "day": pd.to_datetime(["2023-01-01", None, "2023-01-03", "2023-01-04", "2023-01-05"]),
+                       "n": np.arange(5), "flag": [True, False, True, False, True]}, index=[10, 11, 12, 13, 14])
+    for keep in ([True, True, False, True, False], [False] * 5, [True] * 5):
+        keep = np.array(keep)
+        pd.testing.assert_frame_equal(select_rows(df, keep), df[keep], check_exact=True)
+    months = np.array([2023 * 12, 2023 * 12 + 11, 2024 * 12 + 1] * 2000)       # many lines: through the table
+    assert (month_start(months) == (months - 1970 * 12).astype("datetime64[M]").astype("datetime64[ns]")).all()
+    assert str(month_start(months[:3])[2])[:10] == "2024-02-01"
