@@ -249,9 +249,8 @@ class Context:
         owners = self.owner_of(accounts).combine_chunks()
         holder = pc.replace_with_mask(given, missing, owners.cast(given.type))
         # by position: ``p`` may be a selection of the payments' rows
-        return pd.Series(pd.arrays.ArrowStringArray(holder.cast(pa.large_string()),
-                                                    dtype=pd.StringDtype("pyarrow", na_value=np.nan)),
-                         index=p.index)
+        return pd.Series(pd.arrays.ArrowStringArray(holder.cast(pa.large_string()), dtype=pd.StringDtype(
+            "pyarrow", na_value=np.nan)), index=p.index)              # the "str" dtype the loader gives text
 
     @cached_property
     def disclosed(self) -> pd.DataFrame:

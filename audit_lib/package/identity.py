@@ -35,7 +35,7 @@ def _as_arrow(s: pd.Series):
     if arr is not None:
         a = arr()
         a = a if isinstance(a, pa.ChunkedArray) else pa.chunked_array([a])
-        return a.cast(pa.string()) if a.type != pa.string() else a
+        return a if a.type in (pa.string(), pa.large_string()) else a.cast(pa.large_string())
     return pa.chunked_array([pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)])
 
 
@@ -89,7 +89,9 @@ def validate(ids: pd.Series, latest_birth: str | None = None) -> pd.DataFrame:
     reason = np.full(n, "not 18 digits (the last may be X)", dtype=object)
     birth = np.full(n, np.datetime64("NaT", "D"))
     if n:
-        offsets = np.frombuffer(uniq.buffers()[1], dtype=np.int32, count=n + 1, offset=uniq.offset * 4)
+        wide = pa.types.is_large_string(uniq.type)
+        offsets = np.frombuffer(uniq.buffers()[1], dtype=np.int64 if wide else np.int32, count=n + 1,
+                                offset=uniq.offset * (8 if wide else 4))
         start = offsets[:-1].astype(np.int64)
         rows = np.flatnonzero(offsets[1:] - offsets[:-1] == 18)          # 18 bytes: 18 ASCII characters at most
         data = np.frombuffer(uniq.buffers()[2], dtype=np.uint8) if uniq.buffers()[2] is not None else \

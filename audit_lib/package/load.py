@@ -630,7 +630,8 @@ def _all_distinct(arr: pa.ChunkedArray) -> bool:
 
 
 def _repeats(s: pd.Series) -> np.ndarray:
-    """Rows whose value appeared on an earlier row (nulls never repeat), by Arrow's dictionary encoding."""
+    """Rows whose value appeared on an earlier row (nulls never repeat): none when every value is distinct
+    (``_all_distinct``), else found by Arrow's dictionary encoding."""
     arr = pa.chunked_array([pa.array(s, type=pa.string(), from_pandas=True)]) if s.dtype == object else \
         pa.chunked_array(s.array.__arrow_array__()) if hasattr(s.array, "__arrow_array__") else \
         pa.chunked_array([pa.array(s.astype(str))])
