@@ -333,13 +333,17 @@ def test_repeats_marks_every_later_occurrence_across_chunks():
     assert not _repeats(pd.Series(pd.arrays.ArrowStringArray(pa.array([f"P{i}" for i in range(5000)])))).any()
 
 
-def test_repeated_numbers_found_whatever_the_order_and_nulls():
+@pytest.mark.parametrize("small", [1 << 18, 0])
+def test_repeated_numbers_found_whatever_the_order_and_nulls(monkeypatch, small):
     """A unique column's repeats (nulls never repeat) are found the same way by each of the reader's paths: a
-    column in increasing order, one in any order, one with empty cells."""
+    column in increasing order, one in any order, one with empty cells; counted by Arrow (a small table) or by
+    DuckDB (a large one)."""
     import numpy as np
 
+    from audit_lib.package import load as load_mod
     from audit_lib.package.load import _all_distinct, _repeats
 
+    monkeypatch.setattr(load_mod, "_SMALL", small)
     rng = np.random.default_rng(5)
     for n, width in ((50, 2), (3000, 4), (3000, 9)):
         ids = rng.integers(0, 10 ** width, n).astype(str)

@@ -610,6 +610,9 @@ def _empty_column(type_: str, n: int) -> pd.Series:
     return pd.Series([None] * n, dtype="str")
 
 
+_SMALL = 1 << 18
+
+
 def _all_distinct(arr: pa.ChunkedArray) -> bool:
     """Whether no value repeats (nulls never repeat). At once when the column has no nulls and is in strictly
     increasing order, as an export sorted by its numbers is; else by DuckDB's count of distinct values, which
@@ -619,6 +622,8 @@ def _all_distinct(arr: pa.ChunkedArray) -> bool:
         return True
     if not arr.null_count and pc.all(pc.greater(arr.slice(1), arr.slice(0, n - 1))).as_py():
         return True
+    if n < _SMALL:                         # a small table: Arrow's count is quicker than starting DuckDB
+        return pc.count_distinct(arr).as_py() == n - arr.null_count
     import duckdb
 
     con = duckdb.connect(config={"threads": 2})
