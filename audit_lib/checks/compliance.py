@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from ..package.arrowtext import as_text
 from ..package.identity import validate
 from . import basis as B
 from .context import Context, isin
@@ -244,13 +245,11 @@ def cp11(t: Context):
        description="Identity numbers (of beneficiaries, payments, account holders and cards) with a wrong check "
                    "digit, an impossible birth date or region.")
 def cp12(t: Context):
-    from .context import _arrow
-
     seen = [("beneficiaries", t.beneficiaries["person_id"]), ("payments", t.payments["person_id"]),
             ("payments", t.payments["account_holder_id"])]
     if t.has("cards"):
         seen.append(("cards", t.cards["person_id"]))
-    ids = pd.concat([pd.DataFrame({"person_id": pc.unique(_arrow(s).drop_null()).to_pandas(), "table": name})
+    ids = pd.concat([pd.DataFrame({"person_id": pc.unique(as_text(s).drop_null()).to_pandas(), "table": name})
                      for name, s in seen], ignore_index=True)
     uniq = pd.Series(ids["person_id"].unique())
     v = validate(uniq, latest_birth=f"{t.year}-12-31")

@@ -11,29 +11,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..package.arrowtext import as_text, positions
 from ..package.load import Package
 from ..i18n import tr
 
 def isin(s: pd.Series, values) -> pd.Series:
     """Series.isin for text, done in Arrow: pandas' own isin on Arrow strings walks the values in Python."""
     if isinstance(values, pd.Series) and str(values.dtype) in ("str", "string"):
-        vals = pc.unique(_arrow(values))           # text already: no trip through Python objects
+        vals = pc.unique(as_text(values))           # text already: no trip through Python objects
         vals = vals.drop_null() if vals.null_count else vals
     else:
         vals = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values)
         vals = pa.array(vals.dropna().astype(str).unique(), type=pa.string())
-    arr = _arrow(s)
+    arr = as_text(s)
     return pd.Series(pc.is_in(arr, value_set=vals).to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
-
-
-def _arrow(s: pd.Series) -> pa.ChunkedArray:
-    """A text column as Arrow, without copying when pandas already holds it in Arrow."""
-    arr = getattr(s, "array", None)
-    if hasattr(arr, "__arrow_array__") and str(s.dtype) in ("str", "string"):
-        a = arr.__arrow_array__()
-        a = a if isinstance(a, pa.ChunkedArray) else pa.chunked_array([a])
-        return a.cast(pa.string()) if a.type != pa.string() else a
-    return pa.chunked_array([pa.array(s.astype("str"), type=pa.string(), from_pandas=True)])
 
 
 def lookup(s: pd.Series, keys, values, default=None) -> pd.Series:
@@ -44,8 +35,7 @@ def lookup(s: pd.Series, keys, values, default=None) -> pd.Series:
     first = ~keys.reset_index(drop=True).duplicated(keep="first").to_numpy()
     kk = pa.array(keys.reset_index(drop=True)[first].astype("str"), type=pa.string(), from_pandas=True)
     vv = values[first].reset_index(drop=True)
-    idx = pc.index_in(_arrow(s), value_set=kk).to_numpy(zero_copy_only=False)
-    idx = np.nan_to_num(np.asarray(idx, dtype=float), nan=-1).astype(np.int64)
+    idx = positions(pc.index_in(as_text(s), value_set=kk))
     hit = idx >= 0
     if len(vv) == 0:
         out = pd.Series([default] * len(s), index=s.index, dtype=object)
@@ -70,17 +60,12 @@ def select_rows(df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(cols, index=df.index[keep], copy=False)
 
 
-def _positions(indices) -> np.ndarray:
-    """Arrow indices (null where not found) as int64 positions, -1 where null."""
-    return np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
 def month_index(period: pd.Series) -> pd.Series:
     """YYYY-MM to a month number (year*12 + month-1), vectorised over the distinct periods."""
-    enc = _arrow(period).dictionary_encode().combine_chunks()
+    enc = as_text(period).dictionary_encode().combine_chunks()
     words = enc.dictionary.to_pylist()
     table = np.array([int(w[:4]) * 12 + int(w[5:7]) - 1 for w in words] + [-1], dtype=np.int64)
-    return pd.Series(table[_positions(enc.indices)], index=period.index)
+    return pd.Series(table[positions(enc.indices)], index=period.index)
 
 
 def month_start(m) -> np.ndarray:
@@ -179,7 +164,7 @@ class Context:
         # items (with its default filled in, and one slot more for lines whose item is not on the list: personal,
         # monthly, not in the one card) and taken to the lines by position.
         it = self.items
-        idx = _positions(pc.index_in(_arrow(p["item_code"]), value_set=pa.array(it.index.astype(str), type=pa.string())))
+        idx = positions(pc.index_in(as_text(p["item_code"]), value_set=pa.array(it.index.astype(str), type=pa.string())))
         listed = idx >= 0
         slot = np.where(listed, idx, len(it))
 
@@ -231,7 +216,7 @@ class Context:
         owner = self.account_owners
         keys = pa.array(owner["account_no"].astype(str), type=pa.string(), from_pandas=True)
         vals = pa.array(owner["person_id"].astype(str), type=pa.string(), from_pandas=True)
-        return pc.take(vals, pc.index_in(_arrow(accounts), value_set=keys))
+        return pc.take(vals, pc.index_in(as_text(accounts), value_set=keys))
 
     def _holders(self, p: pd.DataFrame) -> pd.Series:
         """The account holder's identity number: as the payment names it, else the card registry's owner of
@@ -240,12 +225,12 @@ class Context:
         c = self.tables.get("cards")
         if c is None or not len(c):
             return named
-        given = _arrow(named).combine_chunks()
+        given = as_text(named).combine_chunks()
         missing = given.is_null()
         if not missing.true_count:
             return named
         # the registry is asked only for the lines that do not name the holder
-        accounts = pd.Series(pd.arrays.ArrowStringArray(pc.filter(_arrow(p["account_no"]), missing)))
+        accounts = pd.Series(pd.arrays.ArrowStringArray(pc.filter(as_text(p["account_no"]), missing)))
         owners = self.owner_of(accounts).combine_chunks()
         holder = pc.replace_with_mask(given, missing, owners.cast(given.type))
         # by position: ``p`` may be a selection of the payments' rows

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .arrowtext import as_text, positions
+
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 CHECK_CHARS = "10X98765432"
 
@@ -26,17 +28,6 @@ def check_char(first17: str) -> str:
 
 
 _BLOCK = 1 << 20
-
-
-def _as_arrow(s: pd.Series):
-    import pyarrow as pa
-
-    arr = getattr(s.array, "__arrow_array__", None)
-    if arr is not None:
-        a = arr()
-        a = a if isinstance(a, pa.ChunkedArray) else pa.chunked_array([a])
-        return a if a.type in (pa.string(), pa.large_string()) else a.cast(pa.large_string())
-    return pa.chunked_array([pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)])
 
 
 def _judge(b: np.ndarray, limit: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +72,7 @@ def validate(ids: pd.Series, latest_birth: str | None = None) -> pd.DataFrame:
     import pyarrow.compute as pc
 
     s = pd.Series(ids, dtype="str").reset_index(drop=True)
-    given = _as_arrow(s)
+    given = as_text(s, large=True)
     uniq = pc.unique(given.drop_null() if given.null_count else given)
     uniq = uniq.combine_chunks() if isinstance(uniq, pa.ChunkedArray) else uniq
     n = len(uniq)
@@ -102,8 +93,7 @@ def validate(ids: pd.Series, latest_birth: str | None = None) -> pd.DataFrame:
     if n == len(s) and not given.null_count:
         at = np.arange(n)                  # every number distinct: the distinct numbers are the rows, in order
     else:
-        at = np.asarray(pc.fill_null(pc.index_in(given, value_set=uniq), -1).to_numpy(zero_copy_only=False),
-                        dtype=np.int64)
+        at = positions(pc.index_in(given, value_set=uniq))
     found = at >= 0
     out_reason = np.append(reason, None)[np.where(found, at, n)]
     out_birth = np.append(birth, np.datetime64("NaT", "D"))[np.where(found, at, n)]

@@ -24,6 +24,7 @@ from .. import yamlsafe
 from ..errors import PackageError
 from ..heap import give_back
 from . import quality, values
+from .arrowtext import as_text, positions
 from .schema import ENUMS, FILE_EXTENSIONS, TABLES, Table
 from ..i18n import tr
 
@@ -637,13 +638,11 @@ def _all_distinct(arr: pa.ChunkedArray) -> bool:
 def _repeats(s: pd.Series) -> np.ndarray:
     """Rows whose value appeared on an earlier row (nulls never repeat): none when every value is distinct
     (``_all_distinct``), else found by Arrow's dictionary encoding."""
-    arr = pa.chunked_array([pa.array(s, type=pa.string(), from_pandas=True)]) if s.dtype == object else \
-        pa.chunked_array(s.array.__arrow_array__()) if hasattr(s.array, "__arrow_array__") else \
-        pa.chunked_array([pa.array(s.astype(str))])
+    arr = as_text(s, large=True)
     if _all_distinct(arr):
         return np.zeros(len(arr), dtype=bool)              # every value distinct: the common case
     enc = pc.dictionary_encode(arr).combine_chunks()
-    idx = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    idx = positions(enc.indices)
     # Dictionary codes are given in order of first appearance: a row is a first occurrence exactly when its
     # code is above every code before it.
     before = np.maximum.accumulate(np.concatenate(([-1], idx[:-1])))

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrowtext import positions
 from .schema import ENUMS
 
 
@@ -275,8 +276,7 @@ def _map_unique(arr, mapping: dict, what: str) -> Parsed:
     enc = pc.dictionary_encode(pa.chunked_array(arr) if isinstance(arr, pa.Array) else arr).combine_chunks()
     words = [None if w is None else str(w).lower() for w in enc.dictionary.to_pylist()]
     lookup = [mapping.get(w, _MISSING) if w is not None else None for w in words]
-    idx = enc.indices.to_numpy(zero_copy_only=False)
-    idx = np.nan_to_num(np.asarray(idx, dtype=float), nan=-1).astype(np.int64)
+    idx = positions(enc.indices)
     table = np.array(lookup + [None], dtype=object)
     values = table[idx]
     bad_mask = np.array([v is _MISSING for v in table], dtype=bool)[idx]
@@ -308,7 +308,7 @@ def parse_enum(arr, enum: str) -> Parsed:
     found = [mapping.get(str(w).lower(), _MISSING) for w in enc.dictionary.to_pylist()]
     words = pa.array([None if f is _MISSING else f for f in found], type=pa.string())
     unknown = np.array([f is _MISSING for f in found] + [False], dtype=bool)
-    idx = np.nan_to_num(np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=float), nan=-1).astype(np.int64)
+    idx = positions(enc.indices)
     bad, reasons = _reasons(n, (unknown[idx], "unknown value"))
     return Parsed(_to_pandas_str(words.take(enc.indices)), bad, reasons)
 
@@ -458,7 +458,7 @@ def parse(arr, type_: str, enum: str | None = None) -> Parsed:
     if len(enc.dictionary) * 4 > n or len(enc.dictionary) == 0:
         return fn(arr)
     sub = fn(enc.dictionary)
-    idx = np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    idx = positions(enc.indices)
     valid = idx >= 0
     take = np.where(valid, idx, 0)
     values = sub.values.take(take).reset_index(drop=True)
