@@ -149,3 +149,21 @@ def test_datetime_canonical_cells_read_from_bytes_as_the_patterns_read_them(monk
     assert canonical.values.astype(str).tolist() == ["2023-05-10 14:03:22", "2024-02-29 23:59:59",
                                                      "2023-01-01 00:00:00"]
     assert not canonical.bad.any()
+
+
+def test_text_columns_reach_arrow_with_missing_kept_and_positions_minus_one_where_not_found():
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from audit_lib.package.arrowtext import as_text, positions
+
+    held = pd.Series(["甲", None, "b"], dtype="str")
+    for s in (held, pd.Series(["甲", None, "b"], dtype=object)):
+        a = as_text(s)
+        assert a.type == pa.string() and a.to_pylist() == ["甲", None, "b"]
+    assert as_text(pd.Series([7, 12])).to_pylist() == ["7", "12"]
+    wide = as_text(held, large=True)
+    assert wide.type in (pa.string(), pa.large_string()) and wide.to_pylist() == ["甲", None, "b"]
+    at = positions(pc.index_in(as_text(held), value_set=pa.array(["b", "甲"])))
+    assert at.dtype == np.int64 and at.tolist() == [1, -1, 0]
