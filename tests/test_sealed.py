@@ -189,3 +189,20 @@ def _check_pdf(r: Path, pkg: Path) -> None:
     flat = re.sub(r"\s+", "", text)
     assert not [i for i in ids if i in flat]
     assert re.search(r"\d{6}\*{8}\d{3}[\dX]", flat)         # masked ones are there
+
+
+def test_the_pdf_font_is_cut_to_the_report_s_characters_the_same_way_each_time(tmp_path):
+    from fontTools.ttLib import TTFont
+
+    from audit_lib.report import render
+
+    html = "<p>南开区一卡通审计 &#x6B7B;&#20154;</p><svg><text>金额（元）</text></svg>"      # 死 and 人 as references
+    a = render.report_font(html, tmp_path / "a.otf")
+    b = render.report_font(html, tmp_path / "b.otf")
+    assert a.read_bytes() == b.read_bytes()
+    cut, full = TTFont(str(a)), TTFont(str(render.font_file()))
+    cmap, whole = cut.getBestCmap(), full.getBestCmap()
+    for ch in "南开区一卡通审计死人金额（元）0123456789/ ":
+        assert ord(ch) in cmap and cut.getGlyphSet()[cmap[ord(ch)]].width == full.getGlyphSet()[whole[ord(ch)]].width
+    assert ord("省") not in cmap and ord("省") in whole                # a character the report has not
+    assert len(cut.getGlyphOrder()) < 400 < len(full.getGlyphOrder())

@@ -124,6 +124,26 @@ table.data th, table.data td { word-break: normal !important; overflow-wrap: bre
 """
 
 
+def _fontconfig_file(font_dir: Path, conf_dir: Path) -> Path:
+    """A fontconfig file that knows the fonts in ``font_dir`` and nothing else, written once into ``conf_dir``."""
+    import os
+
+    conf = conf_dir / "fonts.conf"
+    if not conf.exists():
+        conf_dir.mkdir(mode=0o700, exist_ok=True)
+        tmp = conf.with_suffix(f".{os.getpid()}")
+        tmp.write_text(f"""<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <dir>{font_dir}</dir>
+  <cachedir>{conf_dir / "cache"}</cachedir>
+  <config></config>
+</fontconfig>
+""", encoding="utf-8")
+        os.replace(tmp, conf)
+    return conf
+
+
 def _only_our_font() -> None:
     """Fontconfig told of the project's font alone (before anything loads it): no system font can stand in for
     a glyph, in the text or in the charts' SVG, so the PDF is the same on every machine."""
@@ -134,27 +154,41 @@ def _only_our_font() -> None:
     font = font_file()
     conf_dir = Path(tempfile.gettempdir()) / ("audit-fontconfig-" + hashlib.sha256(
         str(font).encode()).hexdigest()[:12] + f"-{os.getuid()}")
-    conf = conf_dir / "fonts.conf"
-    if not conf.exists():
-        conf_dir.mkdir(mode=0o700, exist_ok=True)
-        tmp = conf.with_suffix(f".{os.getpid()}")
-        tmp.write_text(f"""<?xml version="1.0"?>
-<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
-<fontconfig>
-  <dir>{font.parent}</dir>
-  <cachedir>{conf_dir / "cache"}</cachedir>
-  <config></config>
-</fontconfig>
-""", encoding="utf-8")
-        os.replace(tmp, conf)
-    os.environ["FONTCONFIG_FILE"] = str(conf)
+    os.environ["FONTCONFIG_FILE"] = str(_fontconfig_file(font.parent, conf_dir))
     os.environ.pop("FONTCONFIG_PATH", None)
+
+
+def report_font(html: str, out: Path) -> Path:
+    """The project's font cut down to the characters one report can show, written to ``out``: every character of
+    its HTML (character references decoded too) and printable ASCII (page numbers), with the glyphs their
+    shaping can reach and the outlined .notdef box of the full font.
+
+    WeasyPrint subsets the fonts it embeds. Without HarfBuzz's subsetter (a system library many machines lack)
+    it uses fontTools keeping glyph numbers, which walks all 65,000 glyphs of the CJK font: 13 s for each face,
+    three faces a report. Cut down first, the font has a few hundred glyphs and the whole PDF takes seconds.
+    The same characters give the same bytes."""
+    from html import unescape
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    chars = set(html) | set(unescape(html)) | {chr(c) for c in range(0x20, 0x7F)}
+    opts = subset.Options(notdef_outline=True, name_IDs=["*"], name_languages=["*"])
+    font = TTFont(str(font_file()), lazy=True)
+    cut = subset.Subsetter(opts)
+    cut.populate(unicodes=sorted(ord(c) for c in chars))
+    cut.subset(font)
+    font.save(str(out))
+    font.close()
+    return out
 
 
 def to_pdf(html: str, out: Path) -> Path:
     """The report as PDF/A-3b, A4: the same HTML (so the same masking), every glyph from the project's own font,
     embedded (subset)."""
+    import os
     import re
+    import tempfile
 
     _only_our_font()
     from weasyprint import CSS, HTML
@@ -163,8 +197,19 @@ def to_pdf(html: str, out: Path) -> Path:
     # every font the HTML names (the charts' SVG has its own) becomes the project's font
     html = re.sub(r'font-family\s*:[^;}<]+', 'font-family: "AuditCJK"', html)
     html = re.sub(r'font-family="[^"]*"', 'font-family="AuditCJK"', html)
-    fonts = FontConfiguration()
-    css = CSS(string=PDF_CSS % {"font": font_file().as_uri()}, font_config=fonts)
-    HTML(string=html, base_url=str(out.parent)).write_pdf(
-        str(out), stylesheets=[css], font_config=fonts, pdf_variant="pdf/a-3b", uncompressed_pdf=False)
+    process_wide = os.environ["FONTCONFIG_FILE"]
+    with tempfile.TemporaryDirectory(prefix="audit-font-") as tmp:
+        # The report's own cut of the font, and fontconfig told of it alone while this PDF is made: the charts'
+        # SVG text, which names no @font-face family, falls back to it too, never to the full font.
+        folder = Path(tmp) / "font"
+        folder.mkdir()
+        font = report_font(html, folder / "AuditCJK.otf")
+        os.environ["FONTCONFIG_FILE"] = str(_fontconfig_file(folder, Path(tmp) / "fontconfig"))
+        try:
+            fonts = FontConfiguration()
+            css = CSS(string=PDF_CSS % {"font": font.as_uri()}, font_config=fonts)
+            HTML(string=html, base_url=str(out.parent)).write_pdf(
+                str(out), stylesheets=[css], font_config=fonts, pdf_variant="pdf/a-3b", uncompressed_pdf=False)
+        finally:
+            os.environ["FONTCONFIG_FILE"] = process_wide
     return out
