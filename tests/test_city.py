@@ -47,6 +47,10 @@ def test_el07_on_hand_made_districts(tmp_path):
     assert doc["district_code"] == "120104,120105"
     with pytest.raises(ParamsError, match="given twice"):
         check_region([ra, ra], {"checks": ["EL07"]})
+    # a city whose archive holds one district's run: the cross-district checks alone, skipped for want of a pair
+    _, outs, doc = check_region([ra])
+    assert [o.check.id for o in outs] == ["EL07"] and outs[0].status == "skipped"
+    assert "several districts" in outs[0].reason and doc["checks"][0]["status"] == "skipped"
     old = write_package(tmp_path / "c", a, year=2022, code="120106")
     with pytest.raises(ParamsError, match=f"{old}: year 2022 differs from the 2023"):
         check_region([ra, old, rb], {"checks": ["EL07"]})

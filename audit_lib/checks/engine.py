@@ -153,10 +153,11 @@ def select_checks(registry: Registry, select: list[str] | None, multi: bool) -> 
 
 def run_checks(ctx: Context | list[Context], parameters: dict | None = None, select: list[str] | None = None,
                registry: Registry | None = None, unusable: dict | None = None) -> list[Outcome]:
-    """Run checks over one district (a Context) or, for the cross-district checks, several."""
+    """Run checks over one district (a Context), or the cross-district checks over a list of districts (a city
+    or province; with only one district in the list they are skipped, saying they need several)."""
     registry = registry or REGISTRY
     parameters = parameters or {}
-    multi = isinstance(ctx, list) and len(ctx) > 1
+    multi = isinstance(ctx, list)
     for cid in parameters:
         if cid not in registry:
             raise ParamsError(tr(f"给出了未知检查 {cid} 的参数",
@@ -165,14 +166,13 @@ def run_checks(ctx: Context | list[Context], parameters: dict | None = None, sel
     params = {c.id: effective_params(c, parameters.get(c.id)) for c in checks}     # all validated before any runs
     if multi:
         return [run_one(c, ctx, params[c.id], unusable, registry) for c in checks]
-    one = ctx[0] if isinstance(ctx, list) else ctx
     out = []
     for i, c in enumerate(checks):
-        out.append(run_one(c, one, params[c.id], unusable, registry))
+        out.append(run_one(c, ctx, params[c.id], unusable, registry))
         later = {x.id for x in checks[i + 1:]}
         for name, readers in RELEASABLE.items():
             if not later.intersection(readers):
-                one.release(name)
+                ctx.release(name)
         give_back()
     return out
 
