@@ -364,16 +364,18 @@ def run_info(run: dict, digest: str, digest_label: str = "发现清单摘要") -
 
 def appendix(d: RunData, run: dict) -> str:
     import platform
+    from importlib.metadata import PackageNotFoundError, version
 
     from .. import __version__
 
     params = d.findings["parameters"]
     prow = pd.DataFrame([{"检查": k, "参数": str(v)} for k, v in sorted(params.items())])
     env = {"Python": platform.python_version(), "audit_lib": __version__}
+    # read from the installed packages' metadata: importing them for their version cost the report 1.6 s
     for mod in ("pandas", "pyarrow", "duckdb", "scipy", "papermill", "nbconvert", "cryptography"):
         try:
-            env[mod] = __import__(mod).__version__
-        except Exception:
+            env[mod] = version(mod)
+        except PackageNotFoundError:
             pass
     erow = pd.DataFrame([{"组件": k, "版本": v} for k, v in env.items()])
     info = run_info(run, d.findings["digest"])
