@@ -174,7 +174,7 @@ def report_font(html: str, out: Path) -> Path:
 
     chars = set(html) | set(unescape(html)) | {chr(c) for c in range(0x20, 0x7F)}
     opts = subset.Options(notdef_outline=True, name_IDs=["*"], name_languages=["*"])
-    font = TTFont(str(font_file()), lazy=True)
+    font = TTFont(str(font_file()), lazy=True, recalcTimestamp=False)     # the same bytes whenever it is cut
     cut = subset.Subsetter(opts)
     cut.populate(unicodes=sorted(ord(c) for c in chars))
     cut.subset(font)
