@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/audit demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests notebooks --nbval-lax
+	$(BIN)/python -m pytest -n auto --dist loadscope tests notebooks --nbval-lax
 
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
