@@ -234,3 +234,28 @@ def test_rows_selected_by_arrow_are_pandas_own_selection():
     months = np.array([2023 * 12, 2023 * 12 + 11, 2024 * 12 + 1] * 2000)       # many lines: through the table
     assert (month_start(months) == (months - 1970 * 12).astype("datetime64[M]").astype("datetime64[ns]")).all()
     assert str(month_start(months[:3])[2])[:10] == "2024-02-01"
+
+
+def test_each_account_s_holder_is_its_latest_registry_row_as_a_full_sort_finds_it():
+    """account_owners keeps each account's last row by (status_date, _row), a missing date first: the same rows,
+    in the same order, as sorting the whole registry and keeping the last row of each account."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    n = 4000
+    dates = pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 40, n), unit="D")
+    cards = pd.DataFrame({
+        "person_id": pd.Series([f"P{i}" for i in range(n)], dtype="str"),
+        "account_no": pd.Series([None if rng.random() < 0.05 else f"A{rng.integers(0, 900)}" for _ in range(n)],
+                                dtype="str"),
+        "status_date": pd.Series(dates).where(rng.random(n) > 0.1),          # a tenth without a date
+        "_row": rng.permutation(n) + 2}, index=rng.permutation(n) + 100)
+    ctx = Context({"cards": cards})
+    got = ctx.account_owners
+    want = cards.dropna(subset=["account_no"]).sort_values(["status_date", "_row"], kind="stable",
+                                                           na_position="first")
+    want = want.drop_duplicates("account_no", keep="last")[["account_no", "person_id"]]
+    pd.testing.assert_frame_equal(got, want)
+    assert got["account_no"].is_unique and len(got) == cards["account_no"].nunique()
+    assert len(Context({"cards": cards.assign(account_no=pd.Series([None] * n, dtype="str",
+                                                                    index=cards.index))}).account_owners) == 0

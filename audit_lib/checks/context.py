@@ -178,24 +178,28 @@ class Context:
             out.index = p.index
             return out
 
+        # the columns gathered first and made a frame once, without copying (a column set into a frame is a copy
+        # of it: 0.9 s at ten million lines)
+        cols = {c: p[c] for c in p.columns}
         freq = attr("frequency", "monthly")
-        p["frequency"] = freq
-        p["listed"] = listed
-        p["unit"] = attr("unit", "person")
+        cols["frequency"] = freq
+        cols["listed"] = listed
+        cols["unit"] = attr("unit", "person")
         for col in ("in_one_card", "means_tested"):
-            p[col] = attr(col, False).astype(bool)
+            cols[col] = attr(col, False).astype(bool)
         for col in ("standard_amount", "max_amount", "min_age", "max_age"):
             small = pd.array(pd.concat([it[col].reset_index(drop=True), pd.Series([None], dtype=object)],
                                        ignore_index=True), dtype="Int64")
-            p[col] = pd.arrays.IntegerArray(small.to_numpy(dtype=np.int64, na_value=0)[slot], small.isna()[slot])
-        p["exclusive_group"] = attr("exclusive_group")
-        p["m0"] = month_index(p["period"])
+            cols[col] = pd.arrays.IntegerArray(small.to_numpy(dtype=np.int64, na_value=0)[slot], small.isna()[slot])
+        cols["exclusive_group"] = attr("exclusive_group")
+        m0 = month_index(p["period"]).to_numpy()
         span = np.where((freq == "quarterly").to_numpy(bool), 3, np.where((freq == "annual").to_numpy(bool), 12, 1))
-        p["m1"] = p["m0"] + span - 1
-        p["period_start"] = month_start(p["m0"].to_numpy())
-        p["period_end"] = month_start(p["m1"].to_numpy() + 1) - np.timedelta64(1, "D")
-        p["holder_id"] = self._holders(p)
-        return p
+        m1 = m0 + span - 1
+        cols["m0"], cols["m1"] = m0, m1
+        cols["period_start"] = month_start(m0)
+        cols["period_end"] = month_start(m1 + 1) - np.timedelta64(1, "D")
+        cols["holder_id"] = self._holders(p)
+        return pd.DataFrame(cols, index=p.index, copy=False)
 
     @cached_property
     def last_pay_date(self):
@@ -207,9 +211,21 @@ class Context:
         c = self.tables.get("cards")
         if c is None or not len(c):
             return pd.DataFrame({"account_no": pd.Series(dtype="str"), "person_id": pd.Series(dtype="str")})
-        owner = c.dropna(subset=["account_no"]).sort_values(["status_date", "_row"], kind="stable",
-                                                             na_position="first")
-        return owner.drop_duplicates("account_no", keep="last")[["account_no", "person_id"]]
+        # The rows ordered by (status_date, _row), a missing date first, and the last row of each account kept;
+        # found on the three key columns alone (sorting the whole registry took 3 s at ten million lines).
+        acct = as_text(c["account_no"]).combine_chunks()
+        has = np.flatnonzero(acct.is_valid().to_numpy(zero_copy_only=False))
+        if not len(has):
+            return c[["account_no", "person_id"]].iloc[:0]
+        code = positions(acct.take(pa.array(has)).dictionary_encode().indices)
+        when = c["status_date"].to_numpy(dtype="datetime64[ns]")[has].view(np.int64)    # NaT: the least
+        row = c["_row"].to_numpy(dtype=np.int64)[has]
+        order = np.lexsort((row, when))                      # (status_date, _row), as the sort above had it
+        last = np.ones(len(order), dtype=bool)
+        by_acct = np.lexsort((np.arange(len(order)), code[order]))    # stable: each account's rows in that order
+        last[by_acct[:-1][code[order][by_acct[:-1]] == code[order][by_acct[1:]]]] = False
+        keep = has[order[last]]
+        return c[["account_no", "person_id"]].iloc[keep]
 
     def owner_of(self, accounts: pd.Series) -> pa.ChunkedArray:
         """The card registry's holder of each account (null where the registry does not know it)."""
