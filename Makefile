@@ -21,8 +21,10 @@ lock:
 demo: $(STAMP)
 	$(BIN)/audit demo
 
+# One worker per core, at most four (several tests start notebook kernels, batch processes or a local Dask
+# cluster of their own); each test module and each notebook stays on one worker, its cells in order.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadscope tests notebooks --nbval-lax
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadscope tests notebooks --nbval-lax
 
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 
