@@ -1,6 +1,7 @@
 import pandas as pd
 import pytest
 
+from audit_lib.package import arrowtext
 from audit_lib.package import identity as idn
 
 
@@ -59,7 +60,7 @@ def test_numbers_judged_in_blocks_repeated_and_missing_as_one_by_one(monkeypatch
     cells = [good, None, "1201041980010100", good, "12010419800101001x", "１" + good[1:], good[:17] + "0",
              "120104198002300011", None, good + " "]
     alone = [idn.validate(pd.Series([c], dtype="str")) for c in cells]
-    monkeypatch.setattr(idn, "_BLOCK", 2)
+    monkeypatch.setattr(arrowtext, "_BLOCK", 2)
     v = idn.validate(pd.Series(cells, dtype="str"), latest_birth="2023-12-31")
     assert v["valid"].tolist() == [bool(a["valid"][0]) for a in alone] == \
         [True, False, False, True, False, False, False, False, False, False]

@@ -3,6 +3,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from audit_lib.package import arrowtext
 from audit_lib.package import values as v
 
 
@@ -131,7 +132,7 @@ def test_datetime_canonical_cells_read_from_bytes_as_the_patterns_read_them(monk
     fast = parse("datetime", DATETIME_CELLS)
     canonical = parse("datetime", ["2023-05-10 14:03:22", "2024-02-29 23:59:59", "2023-01-01 00:00:00"])
     with monkeypatch.context() as m:                     # read in blocks of three cells: the same values
-        m.setattr(v, "_BLOCK", 3)
+        m.setattr(arrowtext, "_BLOCK", 3)
         blocks = parse("datetime", DATETIME_CELLS)
         blocks_canonical = parse("datetime", ["2023-05-10 14:03:22", "2024-02-29 23:59:59", "2023-01-01 00:00:00",
                                               "2023-01-01 00:00:01"])

@@ -1,7 +1,9 @@
-"""Text columns between pandas and Arrow, and Arrow's lookup indices as numpy positions.
+"""Text columns between pandas and Arrow, Arrow's lookup indices as numpy positions, and fixed-width text cells
+as bytes.
 
 Reading and the checks both hand text columns to Arrow compute (hash lookups, dictionary encoding, counting
-distinct values) and take the answers back to rows by position. These two helpers are the one way that is done.
+distinct values) and take the answers back to rows by position; date-times and identity numbers are judged from
+their bytes. These helpers are the one way each is done.
 """
 from __future__ import annotations
 
@@ -32,3 +34,35 @@ def positions(indices) -> np.ndarray:
     """Arrow indices (``index_in``, a dictionary's indices; null where not found) as int64 positions, -1 where
     null."""
     return np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+_BLOCK = 1 << 20
+
+
+def fixed_width_blocks(arr: pa.Array, width: int, block: int | None = None):
+    """The cells of a text array exactly ``width`` bytes long (nulls never), as (row numbers, a rows x width
+    uint8 matrix of their bytes), ``block`` rows at a time (a million unless given): the temporaries stay a few megabytes, reused, where
+    whole columns of ten million would each be fresh memory from the system (three times the time at that size).
+    Cells stored back to back are a view of Arrow's buffer, nothing copied."""
+    block = block or _BLOCK
+    n = len(arr)
+    if not n or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return
+    wide = pa.types.is_large_string(arr.type)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32, count=n + 1,
+                            offset=arr.offset * (8 if wide else 4))
+    start = offsets[:-1].astype(np.int64)
+    fit = offsets[1:] - offsets[:-1] == width
+    if arr.null_count:
+        fit &= np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    rows = np.flatnonzero(fit)
+    if not len(rows):
+        return
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    back_to_back = len(rows) == n and start[-1] - start[0] == width * (n - 1)
+    for lo in range(0, len(rows), block):
+        r = rows[lo:lo + block]
+        if back_to_back:
+            yield r, data[start[r[0]]:start[r[0]] + width * len(r)].reshape(len(r), width)
+        else:
+            yield r, data[start[r, None] + np.arange(width)]

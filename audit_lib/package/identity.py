@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .arrowtext import as_text, positions
+from .arrowtext import as_text, fixed_width_blocks, positions
 
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 CHECK_CHARS = "10X98765432"
@@ -25,9 +25,6 @@ PROVINCES = {
 def check_char(first17: str) -> str:
     digits = np.frombuffer(first17.encode("ascii"), dtype=np.uint8).astype(np.int64) - 48
     return CHECK_CHARS[int((digits * WEIGHTS).sum() % 11)]
-
-
-_BLOCK = 1 << 20
 
 
 def _judge(b: np.ndarray, limit: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
@@ -79,17 +76,8 @@ def validate(ids: pd.Series, latest_birth: str | None = None) -> pd.DataFrame:
     limit = np.datetime64(latest_birth, "D") if latest_birth else np.datetime64("2100-01-01", "D")
     reason = np.full(n, "not 18 digits (the last may be X)", dtype=object)
     birth = np.full(n, np.datetime64("NaT", "D"))
-    if n:
-        wide = pa.types.is_large_string(uniq.type)
-        offsets = np.frombuffer(uniq.buffers()[1], dtype=np.int64 if wide else np.int32, count=n + 1,
-                                offset=uniq.offset * (8 if wide else 4))
-        start = offsets[:-1].astype(np.int64)
-        rows = np.flatnonzero(offsets[1:] - offsets[:-1] == 18)          # 18 bytes: 18 ASCII characters at most
-        data = np.frombuffer(uniq.buffers()[2], dtype=np.uint8) if uniq.buffers()[2] is not None else \
-            np.zeros(0, np.uint8)
-        for lo in range(0, len(rows), _BLOCK):
-            r = rows[lo:lo + _BLOCK]
-            reason[r], birth[r] = _judge(data[start[r, None] + np.arange(18)], limit)
+    for r, b in fixed_width_blocks(uniq, 18):                  # 18 bytes: 18 ASCII characters at most
+        reason[r], birth[r] = _judge(b, limit)
     if n == len(s) and not given.null_count:
         at = np.arange(n)                  # every number distinct: the distinct numbers are the rows, in order
     else:

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrowtext import positions
+from .arrowtext import fixed_width_blocks, positions
 from .schema import ENUMS
 
 
@@ -334,9 +334,6 @@ _DT_COMPACT = r"^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})[ T]?(?P<H>[0-9]{2
 _DT_SERIAL = r"^(?P<s>[0-9]{1,5})\.(?P<f>[0-9]+)$"
 
 
-_BLOCK = 1 << 20
-
-
 def _datetime_bytes(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows of 19 bytes written YYYY-MM-DD HH:MM:SS: their values and which rows are such a date-time."""
     b = b - np.uint8(48)                                  # digits as 0..9; anything else wraps above 9
@@ -365,31 +362,11 @@ def _canonical_datetimes(arr) -> tuple[np.ndarray, np.ndarray]:
     arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     n = len(arr)
     out = np.full(n, np.datetime64("NaT", "s"))
-    if not n or not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-        return out, np.zeros(n, bool)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if pa.types.is_large_string(arr.type) else np.int32,
-                            count=n + 1, offset=arr.offset * (8 if pa.types.is_large_string(arr.type) else 4))
-    start = offsets[:-1].astype(np.int64)
-    fit = (offsets[1:] - offsets[:-1] == 19) & _np_bool(pc.is_valid(arr))
-    rows = np.flatnonzero(fit)
-    if not len(rows):
-        return out, fit
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
-    back_to_back = len(rows) == n and start[-1] - start[0] == 19 * (n - 1)
-    good = np.zeros(len(rows), dtype=bool)
-    # A million cells at a time: the temporaries stay a few megabytes, reused, where whole columns of ten
-    # million would each be fresh memory from the system (three times the time at that size).
-    for lo in range(0, len(rows), _BLOCK):
-        r = rows[lo:lo + _BLOCK]
-        if back_to_back:                                  # a view, nothing copied
-            b = data[start[r[0]]:start[r[0]] + 19 * len(r)].reshape(len(r), 19)
-        else:
-            b = data[start[r, None] + np.arange(19)]
+    done = np.zeros(n, bool)
+    for r, b in fixed_width_blocks(arr, 19):
         values, ok = _datetime_bytes(b)
         out[r[ok]] = values[ok]
-        good[lo:lo + _BLOCK] = ok
-    done = np.zeros(n, bool)
-    done[rows[good]] = True
+        done[r[ok]] = True
     return out, done
 
 
