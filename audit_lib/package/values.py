@@ -270,19 +270,17 @@ _TRUE = {"是", "y", "yes", "1", "1.0", "true", "t", "√", "对"}
 _FALSE = {"否", "n", "no", "0", "0.0", "false", "f", "×", "x"}
 
 
-def _map_unique(arr, mapping: dict, what: str) -> Parsed:
-    """Map low-cardinality text through a dictionary: done once per distinct value, not per row."""
+def _map_unique(arr, mapping: dict, what: str, type_: pa.DataType):
+    """Map low-cardinality text through a dictionary, matched without case, once per distinct value; the
+    mapped values are taken to the rows by Arrow, never made a Python object per row. Returns the mapped
+    values (null where empty or unknown) and the unknown cells' bad mask and reasons."""
     n = len(arr)
     enc = pc.dictionary_encode(pa.chunked_array(arr) if isinstance(arr, pa.Array) else arr).combine_chunks()
-    words = [None if w is None else str(w).lower() for w in enc.dictionary.to_pylist()]
-    lookup = [mapping.get(w, _MISSING) if w is not None else None for w in words]
-    idx = positions(enc.indices)
-    table = np.array(lookup + [None], dtype=object)
-    values = table[idx]
-    bad_mask = np.array([v is _MISSING for v in table], dtype=bool)[idx]
-    values[bad_mask] = None
-    bad, reasons = _reasons(n, (bad_mask, f"unknown {what}"))
-    return Parsed(pd.Series(values, dtype=object), bad, reasons)
+    found = [mapping.get(str(w).lower(), _MISSING) for w in enc.dictionary.to_pylist()]
+    mapped = pa.array([None if f is _MISSING else f for f in found], type=type_)
+    unknown = np.array([f is _MISSING for f in found] + [False], dtype=bool)
+    bad, reasons = _reasons(n, (unknown[positions(enc.indices)], f"unknown {what}"))
+    return mapped.take(enc.indices), bad, reasons
 
 
 _MISSING = object()
@@ -290,27 +288,19 @@ _MISSING = object()
 
 def parse_bool(arr) -> Parsed:
     mapping = {w: True for w in _TRUE} | {w: False for w in _FALSE}
-    p = _map_unique(arr, mapping, "yes/no value")
-    p.values = p.values.astype("boolean")
-    return p
+    values, bad, reasons = _map_unique(arr, mapping, "yes/no value", pa.bool_())
+    return Parsed(values.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get), bad, reasons)
 
 
 def parse_enum(arr, enum: str) -> Parsed:
-    """A code list's value as its canonical word, matched without case, once per distinct value: the words
-    are taken to the rows by Arrow, never made a Python object per row."""
+    """A code list's value as its canonical word."""
     mapping = {}
     for canonical, spellings in ENUMS[enum].items():
         mapping[canonical.lower()] = canonical
         for s in spellings:
             mapping[s.lower()] = canonical
-    n = len(arr)
-    enc = pc.dictionary_encode(pa.chunked_array(arr) if isinstance(arr, pa.Array) else arr).combine_chunks()
-    found = [mapping.get(str(w).lower(), _MISSING) for w in enc.dictionary.to_pylist()]
-    words = pa.array([None if f is _MISSING else f for f in found], type=pa.string())
-    unknown = np.array([f is _MISSING for f in found] + [False], dtype=bool)
-    idx = positions(enc.indices)
-    bad, reasons = _reasons(n, (unknown[idx], "unknown value"))
-    return Parsed(_to_pandas_str(words.take(enc.indices)), bad, reasons)
+    values, bad, reasons = _map_unique(arr, mapping, "value", pa.string())
+    return Parsed(_to_pandas_str(values), bad, reasons)
 
 
 _INT = r"^[-+]?[0-9]{1,15}(?:\.0+)?$"
