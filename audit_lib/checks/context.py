@@ -241,17 +241,21 @@ class Context:
         c = self.tables.get("cards")
         if c is None or not len(c):
             return named
-        given = as_text(named).combine_chunks()
+        # In pandas' own 64-bit offsets throughout: the names filled in are the one new column (a cast to 32-bit
+        # offsets and back would be two more copies of it, fresh memory each at ten million lines).
+        given = as_text(named, large=True).combine_chunks()
         missing = given.is_null()
         if not missing.true_count:
             return named
         # the registry is asked only for the lines that do not name the holder
-        accounts = pd.Series(pd.arrays.ArrowStringArray(pc.filter(as_text(p["account_no"]), missing)))
+        accounts = pd.Series(pd.arrays.ArrowStringArray(pc.filter(as_text(p["account_no"], large=True), missing)))
         owners = self.owner_of(accounts).combine_chunks()
         holder = pc.replace_with_mask(given, missing, owners.cast(given.type))
+        if holder.type != pa.large_string():
+            holder = holder.cast(pa.large_string())
         # by position: ``p`` may be a selection of the payments' rows
-        return pd.Series(pd.arrays.ArrowStringArray(holder.cast(pa.large_string()), dtype=pd.StringDtype(
-            "pyarrow", na_value=np.nan)), index=p.index)              # the "str" dtype the loader gives text
+        return pd.Series(pd.arrays.ArrowStringArray(holder, dtype=pd.StringDtype("pyarrow", na_value=np.nan)),
+                         index=p.index)                               # the "str" dtype the loader gives text
 
     @cached_property
     def disclosed(self) -> pd.DataFrame:
