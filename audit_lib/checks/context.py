@@ -18,12 +18,12 @@ from ..i18n import tr
 def isin(s: pd.Series, values) -> pd.Series:
     """Series.isin for text, done in Arrow: pandas' own isin on Arrow strings walks the values in Python."""
     if isinstance(values, pd.Series) and str(values.dtype) in ("str", "string"):
-        vals = pc.unique(as_text(values))           # text already: no trip through Python objects
+        vals = pc.unique(as_text(values, large=True))     # text already: no trip through Python objects
         vals = vals.drop_null() if vals.null_count else vals
     else:
         vals = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values)
         vals = pa.array(vals.dropna().astype(str).unique(), type=pa.string())
-    arr = as_text(s)
+    arr = as_text(s, large=True)
     return pd.Series(pc.is_in(arr, value_set=vals).to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
 
 
@@ -35,7 +35,7 @@ def lookup(s: pd.Series, keys, values, default=None) -> pd.Series:
     first = ~keys.reset_index(drop=True).duplicated(keep="first").to_numpy()
     kk = pa.array(keys.reset_index(drop=True)[first].astype("str"), type=pa.string(), from_pandas=True)
     vv = values[first].reset_index(drop=True)
-    idx = positions(pc.index_in(as_text(s), value_set=kk))
+    idx = positions(pc.index_in(as_text(s, large=True), value_set=kk))
     hit = idx >= 0
     if len(vv) == 0:
         out = pd.Series([default] * len(s), index=s.index, dtype=object)
@@ -62,7 +62,7 @@ def select_rows(df: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
 
 def month_index(period: pd.Series) -> pd.Series:
     """YYYY-MM to a month number (year*12 + month-1), vectorised over the distinct periods."""
-    enc = as_text(period).dictionary_encode().combine_chunks()
+    enc = as_text(period, large=True).dictionary_encode().combine_chunks()
     words = enc.dictionary.to_pylist()
     table = np.array([int(w[:4]) * 12 + int(w[5:7]) - 1 for w in words] + [-1], dtype=np.int64)
     return pd.Series(table[positions(enc.indices)], index=period.index)
@@ -164,7 +164,7 @@ class Context:
         # items (with its default filled in, and one slot more for lines whose item is not on the list: personal,
         # monthly, not in the one card) and taken to the lines by position.
         it = self.items
-        idx = positions(pc.index_in(as_text(p["item_code"]), value_set=pa.array(it.index.astype(str), type=pa.string())))
+        idx = positions(pc.index_in(as_text(p["item_code"], large=True), value_set=pa.array(it.index.astype(str), type=pa.string())))
         listed = idx >= 0
         slot = np.where(listed, idx, len(it))
 
@@ -213,7 +213,7 @@ class Context:
             return pd.DataFrame({"account_no": pd.Series(dtype="str"), "person_id": pd.Series(dtype="str")})
         # The rows ordered by (status_date, _row), a missing date first, and the last row of each account kept;
         # found on the three key columns alone (sorting the whole registry took 3 s at ten million lines).
-        acct = as_text(c["account_no"]).combine_chunks()
+        acct = as_text(c["account_no"], large=True).combine_chunks()
         has = np.flatnonzero(acct.is_valid().to_numpy(zero_copy_only=False))
         if not len(has):
             return c[["account_no", "person_id"]].iloc[:0]
@@ -232,7 +232,7 @@ class Context:
         owner = self.account_owners
         keys = pa.array(owner["account_no"].astype(str), type=pa.string(), from_pandas=True)
         vals = pa.array(owner["person_id"].astype(str), type=pa.string(), from_pandas=True)
-        return pc.take(vals, pc.index_in(as_text(accounts), value_set=keys))
+        return pc.take(vals, pc.index_in(as_text(accounts, large=True), value_set=keys))
 
     def _holders(self, p: pd.DataFrame) -> pd.Series:
         """The account holder's identity number: as the payment names it, else the card registry's owner of

@@ -16,10 +16,12 @@ import pyarrow.compute as pc
 def as_text(s: pd.Series, large: bool = False) -> pa.ChunkedArray:
     """A column as Arrow text, without copying when pandas already holds it in Arrow.
 
-    Missing values stay null. By default the result is ``string`` (32-bit offsets), which every value set
-    compared with it uses; ``large=True`` keeps pandas' own 64-bit offsets where it has them, for a column
-    that may hold more than 2 GB of text and is only read, never compared with a ``string`` value set.
-    Columns that are not text (integers, Python objects) are written as text first, missing kept missing."""
+    Missing values stay null. By default the result is ``string`` (32-bit offsets), for code that combines it
+    with other ``string`` arrays; ``large=True`` keeps pandas' own 64-bit offsets where it has them, with no
+    copy: for a column that is only read or looked up (Arrow's ``is_in`` and ``index_in`` cast their value set
+    to the column's type). A cast is a copy of the whole column: fresh memory, which at ten million lines costs
+    more than the lookup itself. Columns that are not text (integers, Python objects) are written as text first,
+    missing kept missing."""
     arr = getattr(s, "array", None)
     if hasattr(arr, "__arrow_array__") and str(s.dtype) in ("str", "string"):
         a = arr.__arrow_array__()
