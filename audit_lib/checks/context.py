@@ -230,8 +230,8 @@ class Context:
     def owner_of(self, accounts: pd.Series) -> pa.ChunkedArray:
         """The card registry's holder of each account (null where the registry does not know it)."""
         owner = self.account_owners
-        keys = pa.array(owner["account_no"].astype(str), type=pa.string(), from_pandas=True)
-        vals = pa.array(owner["person_id"].astype(str), type=pa.string(), from_pandas=True)
+        keys = as_text(owner["account_no"], large=True)
+        vals = as_text(owner["person_id"], large=True)
         return pc.take(vals, pc.index_in(as_text(accounts, large=True), value_set=keys))
 
     def _holders(self, p: pd.DataFrame) -> pd.Series:
