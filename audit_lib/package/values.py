@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrowtext import fixed_width_blocks, positions
+from .arrowtext import fixed_width_blocks, has_bytes, positions
 from .schema import ENUMS
 
 
@@ -30,8 +30,19 @@ def _np_bool(arr) -> np.ndarray:
     return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def no_reasons(n: int) -> np.ndarray:
+    """The reasons of a column with no bad cell: n times None, as a read-only view of one None. An n-long
+    object array would be filled, copied and freed one reference at a time, for every column read."""
+    return np.broadcast_to(np.array(None, dtype=object), (n,))
+
+
 def _reasons(n: int, *pairs: tuple[np.ndarray, str]) -> tuple[np.ndarray, np.ndarray]:
     bad = np.zeros(n, dtype=bool)
+    for mask, _ in pairs:
+        bad |= mask
+    if not bad.any():
+        return bad, no_reasons(n)
+    bad[:] = False
     reasons = np.full(n, None, dtype=object)
     for mask, reason in pairs:
         new = mask & ~bad
@@ -63,7 +74,7 @@ def _to_pandas_str(arr) -> pd.Series:
 
 def parse_str(arr) -> Parsed:
     n = len(arr)
-    return Parsed(_to_pandas_str(arr), np.zeros(n, bool), np.full(n, None, dtype=object))
+    return Parsed(_to_pandas_str(arr), np.zeros(n, bool), no_reasons(n))
 
 
 _LOST_DIGITS = r"^[0-9.]+[eE][+-]?[0-9]+$|^[0-9]+\.[0-9]*$"
@@ -71,17 +82,19 @@ _LOST_DIGITS = r"^[0-9.]+[eE][+-]?[0-9]+$|^[0-9]+\.[0-9]*$"
 
 def parse_id(arr) -> Parsed:
     """Identity numbers stay text; a trailing lower-case x becomes X. Validation is identity.py's (CP12)."""
-    up = pc.ascii_upper(arr) if pc.all(pc.string_is_ascii(arr)).as_py() is not False else pc.utf8_upper(arr)
-    if pc.any(pc.match_substring(up, " ")).as_py():
+    if not has_bytes(arr, from_byte=ord("a")):      # nothing to upper-case (no a-z, no non-ASCII byte)
+        up = arr
+    else:
+        up = pc.ascii_upper(arr) if pc.all(pc.string_is_ascii(arr)).as_py() is not False else pc.utf8_upper(arr)
+    if has_bytes(up, b" ") and pc.any(pc.match_substring(up, " ")).as_py():
         up = pc.replace_substring_regex(up, r"\s+", "")
     n = len(arr)
-    return Parsed(_to_pandas_str(up), np.zeros(n, bool), np.full(n, None, dtype=object))
+    return Parsed(_to_pandas_str(up), np.zeros(n, bool), no_reasons(n))
 
 
 def lost_digits(arr) -> np.ndarray:
     """Cells of an identity column that arrived as numbers (scientific notation or a decimal point)."""
-    suspect = pc.match_substring_regex(arr, "[.Ee]")
-    if not pc.any(suspect).as_py():
+    if not has_bytes(arr, b".Ee"):                  # a byte scan rules most columns out
         return np.zeros(len(arr), dtype=bool)
     return _np_bool(pc.match_substring_regex(arr, _LOST_DIGITS))
 
@@ -179,13 +192,15 @@ def parse_date(arr) -> Parsed:
     days, same = _iso_fast(arr, "%Y-%m-%d")
     rest = present & ~same
     if not rest.any():
-        return Parsed(pd.Series(days.astype("datetime64[ns]")), np.zeros(n, bool), np.full(n, None, dtype=object))
+        return Parsed(pd.Series(days.astype("datetime64[ns]")), np.zeros(n, bool), no_reasons(n))
     sub = _parse_date_text(pc.filter(arr, pa.array(rest)))
     days[rest] = sub.values.to_numpy().astype("datetime64[D]")
     bad = np.zeros(n, bool)
-    reasons = np.full(n, None, dtype=object)
     bad[rest] = sub.bad
-    reasons[rest] = sub.reasons
+    reasons = no_reasons(n)
+    if sub.bad.any():
+        reasons = np.full(n, None, dtype=object)
+        reasons[rest] = sub.reasons
     return Parsed(pd.Series(days.astype("datetime64[ns]")), bad, reasons)
 
 
@@ -225,14 +240,16 @@ def parse_period(arr) -> Parsed:
     rest = present & ~same
     text = pc.if_else(pa.array(same), arr, pa.scalar(None, pa.string()))
     if not rest.any():
-        return Parsed(_to_pandas_str(text).astype("str"), np.zeros(n, bool), np.full(n, None, dtype=object))
+        return Parsed(_to_pandas_str(text).astype("str"), np.zeros(n, bool), no_reasons(n))
     sub = _parse_period_text(pc.filter(arr, pa.array(rest)))
     out = np.array(text.to_pylist(), dtype=object)
     out[rest] = sub.values.astype(object).to_numpy()
     bad = np.zeros(n, bool)
-    reasons = np.full(n, None, dtype=object)
     bad[rest] = sub.bad
-    reasons[rest] = sub.reasons
+    reasons = no_reasons(n)
+    if sub.bad.any():
+        reasons = np.full(n, None, dtype=object)
+        reasons[rest] = sub.reasons
     return Parsed(pd.Series(out, dtype="str"), bad, reasons)
 
 
@@ -368,7 +385,7 @@ def parse_datetime(arr) -> Parsed:
     present = _np_bool(pc.is_valid(arr))
     out, matched = _canonical_datetimes(arr)
     if matched.sum() == present.sum():
-        return Parsed(pd.Series(out.astype("datetime64[ns]")), np.zeros(n, bool), np.full(n, None, dtype=object))
+        return Parsed(pd.Series(out.astype("datetime64[ns]")), np.zeros(n, bool), no_reasons(n))
     for pattern in (_DT_SEP, _DT_COMPACT):
         m = pc.match_substring_regex(arr, pattern)
         mm = _np_bool(m) & ~matched
@@ -430,10 +447,12 @@ def parse(arr, type_: str, enum: str | None = None) -> Parsed:
     take = np.where(valid, idx, 0)
     values = sub.values.take(take).reset_index(drop=True)
     bad = sub.bad[take] & valid
-    reasons = sub.reasons[take]
+    reasons = no_reasons(n)
+    if bad.any():
+        reasons = sub.reasons[take]
+        reasons[~valid] = None
     if not valid.all():
         values = values.where(valid)
-        reasons[~valid] = None
     return Parsed(values, bad, reasons)
 
 
