@@ -213,3 +213,22 @@ def test_newlines_counted_a_block_at_a_time_as_bytes_count_counts_them():
     for block in (1, 3, 5, 1 << 22):
         assert _count_newlines(data, block) == data.count(b"\n")
     assert _count_newlines(b"") == 0
+
+
+def test_normalising_trims_every_kind_of_white_space_and_leaves_clean_columns_as_they_are():
+    import pyarrow.compute as pc
+
+    def exact(cells, fold):
+        a = pa.chunked_array([cells], type=pa.string())
+        if fold:
+            a = pc.utf8_normalize(a, form="NFKC")
+        a = pc.utf8_trim_whitespace(a)
+        return [None if x == "" else x for x in a.to_pylist()]
+
+    for cells in (["\t120104\r", "\x0b12\x0c", " a b ", "", None, "   "], ["120104", "X1", None],
+                  ["\u3000张三\u3000", "李 四 ", "ＡＢ"], ["plain", "text"]):
+        for fold in (True, False):
+            got = v.normalize(pa.chunked_array([cells], type=pa.string()), fold=fold).to_pylist()
+            assert got == exact(cells, fold), (cells, fold)
+    clean = pa.chunked_array([["120104", "X1"]], type=pa.string())
+    assert v.normalize(clean) is clean                  # nothing to trim: the column itself, not a copy

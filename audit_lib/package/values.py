@@ -51,15 +51,21 @@ def _reasons(n: int, *pairs: tuple[np.ndarray, str]) -> tuple[np.ndarray, np.nda
     return bad, reasons
 
 
+_ASCII_SPACE = b" \t\n\r\x0b\x0c"                   # what Arrow's ascii_trim_whitespace trims
+
+
 def normalize(arr: pa.ChunkedArray | pa.Array, fold: bool = True) -> pa.ChunkedArray:
     """Cast to text, fold full-width forms (NFKC, unless ``fold`` is off for free text such as names), trim
     white space, and make empty cells null. Each step is skipped when the column cannot need it."""
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string())
-    ascii_only = pc.all(pc.string_is_ascii(arr)).as_py() is not False
+    ascii_only = not has_bytes(arr, from_byte=0x80)
     if fold and not ascii_only:
         arr = pc.utf8_normalize(arr, form="NFKC")
-    arr = pc.ascii_trim_whitespace(arr) if ascii_only else pc.utf8_trim_whitespace(arr)
+    if not ascii_only:
+        arr = pc.utf8_trim_whitespace(arr)
+    elif has_bytes(arr, _ASCII_SPACE):              # else there is nothing to trim (and no copy is made)
+        arr = pc.ascii_trim_whitespace(arr)
     if pc.any(pc.equal(arr, "")).as_py():
         arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
     return arr
