@@ -179,6 +179,7 @@ def test_a_byte_scan_finds_what_a_value_holds_and_nothing_outside_the_values(mon
     assert not arrowtext.has_bytes(whole.slice(0, 2), b".E") and not arrowtext.has_bytes(whole.slice(0, 2),
                                                                                           from_byte=ord("a"))
     assert arrowtext.has_bytes(whole.slice(4, 1), b".")
+    assert not arrowtext.has_bytes(whole, up_to=ord(" ")) and arrowtext.has_bytes(pa.array(["a\tb"]), up_to=ord(" "))
     chunked = pa.chunked_array([["120"], [], ["12 3"], pa.array(["x"], type=pa.string())])
     assert arrowtext.has_bytes(chunked, b" ") and not arrowtext.has_bytes(chunked, b".")
     assert arrowtext.has_bytes(pa.array(["甲"], type=pa.large_string()), from_byte=0x80)

@@ -55,9 +55,9 @@ def _value_bytes(arr) -> list[np.ndarray]:
     return out
 
 
-def has_bytes(arr, chars: bytes = b"", from_byte: int | None = None) -> bool:
-    """Whether any of ``chars`` (a few ASCII bytes), or any byte from ``from_byte`` up, occurs in the values of
-    a text array: a scan of its bytes, a block at a time, ten times quicker than a per-value pattern. It may say
+def has_bytes(arr, chars: bytes = b"", from_byte: int | None = None, up_to: int | None = None) -> bool:
+    """Whether any of ``chars`` (a few ASCII bytes), any byte from ``from_byte`` up or any byte up to ``up_to``
+    occurs in the values of a text array: a scan of its bytes, a block at a time, ten times quicker than a per-value pattern. It may say
     yes for bytes under a null slot (Arrow lets a null slot span bytes), never no when a value holds one: a
     quick way to rule a column out before the exact test."""
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
@@ -70,6 +70,10 @@ def has_bytes(arr, chars: bytes = b"", from_byte: int | None = None) -> bool:
             hit = buf[:len(piece)]
             if from_byte is not None:
                 np.greater_equal(piece, from_byte, out=hit)
+                if hit.any():
+                    return True
+            if up_to is not None:
+                np.less_equal(piece, up_to, out=hit)
                 if hit.any():
                     return True
             for c in chars:

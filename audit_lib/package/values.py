@@ -51,9 +51,6 @@ def _reasons(n: int, *pairs: tuple[np.ndarray, str]) -> tuple[np.ndarray, np.nda
     return bad, reasons
 
 
-_ASCII_SPACE = b" \t\n\r\x0b\x0c"                   # what Arrow's ascii_trim_whitespace trims
-
-
 def normalize(arr: pa.ChunkedArray | pa.Array, fold: bool = True) -> pa.ChunkedArray:
     """Cast to text, fold full-width forms (NFKC, unless ``fold`` is off for free text such as names), trim
     white space, and make empty cells null. Each step is skipped when the column cannot need it."""
@@ -64,7 +61,8 @@ def normalize(arr: pa.ChunkedArray | pa.Array, fold: bool = True) -> pa.ChunkedA
         arr = pc.utf8_normalize(arr, form="NFKC")
     if not ascii_only:
         arr = pc.utf8_trim_whitespace(arr)
-    elif has_bytes(arr, _ASCII_SPACE):              # else there is nothing to trim (and no copy is made)
+    elif has_bytes(arr, up_to=ord(" ")):            # what ascii_trim_whitespace trims is among these bytes
+        # (tab to carriage return, and the space): with none of them there is nothing to trim, and no copy
         arr = pc.ascii_trim_whitespace(arr)
     if pc.any(pc.equal(arr, "")).as_py():
         arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
