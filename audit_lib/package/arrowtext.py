@@ -57,9 +57,9 @@ def _value_bytes(arr) -> list[np.ndarray]:
 
 def has_bytes(arr, chars: bytes = b"", from_byte: int | None = None, up_to: int | None = None) -> bool:
     """Whether any of ``chars`` (a few ASCII bytes), any byte from ``from_byte`` up or any byte up to ``up_to``
-    occurs in the values of a text array: a scan of its bytes, a block at a time, ten times quicker than a per-value pattern. It may say
-    yes for bytes under a null slot (Arrow lets a null slot span bytes), never no when a value holds one: a
-    quick way to rule a column out before the exact test."""
+    occurs in the values of a text array: a scan of its bytes, a block at a time, ten times quicker than a
+    per-value pattern. It may say yes for bytes under a null slot (Arrow lets a null slot span bytes), never no
+    when a value holds one: a quick way to rule a column out before the exact test."""
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return True                                         # not text: ruled out by nothing here
     parts = _value_bytes(arr)
