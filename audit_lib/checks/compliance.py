@@ -2,6 +2,7 @@
 valid identities."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 
 import numpy as np
@@ -249,8 +250,13 @@ def cp12(t: Context):
             ("payments", t.payments["account_holder_id"])]
     if t.has("cards"):
         seen.append(("cards", t.cards["person_id"]))
-    ids = pd.concat([pd.DataFrame({"person_id": pc.unique(as_text(s).drop_null()).to_pandas(), "table": name})
-                     for name, s in seen], ignore_index=True)
+    # Each column's distinct numbers, found on two threads (Arrow's hash lets go of the GIL), in pandas' own
+    # offsets (no copy of the column), the missing value dropped from the few distinct ones rather than from
+    # the column: the same numbers in the same order of first appearance.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        distinct = list(pool.map(lambda s: pc.unique(as_text(s, large=True)).drop_null(), [s for _, s in seen]))
+    ids = pd.concat([pd.DataFrame({"person_id": u.to_pandas(), "table": name})
+                     for (name, _), u in zip(seen, distinct)], ignore_index=True)
     uniq = pd.Series(ids["person_id"].unique())
     v = validate(uniq, latest_birth=f"{t.year}-12-31")
     bad = pd.DataFrame({"person_id": uniq[~v["valid"].to_numpy()].to_numpy(),
