@@ -432,8 +432,10 @@ def cp15(t: Context, max_wards: int = 3):
     judged_a = "special_group" in it and it["special_group"].notna().any()
     if judged_a:
         special = it.loc[it["special_group"].fillna(False).astype(bool), "item_code"]
-        ok = t.ok
-        covered = ok.loc[isin(ok["item_code"], special).to_numpy(), "person_id"]
+        ok = t.ok[["person_id", "item_code"]]
+        # the wards' own special-group lines only (two lookups in small sets), not every such line's number
+        covered = ok.loc[(isin(ok["item_code"], special) & isin(ok["person_id"], g["person_id"])).to_numpy(),
+                         "person_id"]
         for i in g.index[~isin(g["person_id"], covered).to_numpy()]:
             problems[i].append("ward receives no special-group item")
     for i in g.index[(g["basis"].isna() | (g["basis"].astype("str").str.strip() == "")).to_numpy()]:

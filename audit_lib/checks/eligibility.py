@@ -52,8 +52,9 @@ def el03(t: Context):
     c = c.assign(household_id=t.household(c["person_id"])).dropna(subset=["household_id"])
     if c.empty:
         return pd.DataFrame({"key": pd.Series(dtype=str)})
-    b = t.beneficiaries[["person_id", "name", "community", "item_code"]].copy()
-    b["household_id"] = t.household(b["person_id"])
+    b = t.beneficiaries[["person_id", "name", "community", "item_code"]]
+    b = b.assign(household_id=t.household(b["person_id"]))
+    b = b[isin(b["household_id"], c["household_id"]).to_numpy()]     # only a cadre's household can match
     m = b.merge(c[["household_id", "community", "person_id", "position"]].rename(
         columns={"person_id": "cadre_id"}), on=["household_id", "community"])
     out = m.groupby("person_id", as_index=False).agg(name=("name", "first"), community=("community", "first"),
