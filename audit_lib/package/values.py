@@ -22,7 +22,7 @@ from .schema import ENUMS
 class Parsed:
     values: pd.Series
     bad: np.ndarray          # bool mask: cell present but unreadable or breaking a rule
-    reasons: np.ndarray      # object array of reasons, meaningful where bad
+    reasons: np.ndarray      # object array of reasons, meaningful where bad (a read-only view when none is)
 
 
 def _np_bool(arr) -> np.ndarray:
