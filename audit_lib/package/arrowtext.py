@@ -41,17 +41,24 @@ def positions(indices) -> np.ndarray:
 _BLOCK = 1 << 20
 
 
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _offsets(arr: pa.Array) -> np.ndarray:
+    """A text array's n + 1 value offsets (32- or 64-bit, as Arrow holds them), a view of its buffer."""
+    wide = pa.types.is_large_string(arr.type)
+    return np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32, count=len(arr) + 1,
+                         offset=arr.offset * (8 if wide else 4))
+
+
 def _value_bytes(arr) -> list[np.ndarray]:
     """The bytes of each chunk's values, back to back, as views of Arrow's buffers (nothing copied)."""
     out = []
     for ch in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
-        if not len(ch) or not (pa.types.is_string(ch.type) or pa.types.is_large_string(ch.type)) \
-                or ch.buffers()[2] is None:
-            continue
-        wide = pa.types.is_large_string(ch.type)
-        offsets = np.frombuffer(ch.buffers()[1], dtype=np.int64 if wide else np.int32, count=len(ch) + 1,
-                                offset=ch.offset * (8 if wide else 4))
-        out.append(np.frombuffer(ch.buffers()[2], dtype=np.uint8)[int(offsets[0]):int(offsets[-1])])
+        if len(ch) and _is_text(ch.type) and ch.buffers()[2] is not None:
+            offsets = _offsets(ch)
+            out.append(np.frombuffer(ch.buffers()[2], dtype=np.uint8)[int(offsets[0]):int(offsets[-1])])
     return out
 
 
@@ -60,7 +67,7 @@ def has_bytes(arr, chars: bytes = b"", from_byte: int | None = None, up_to: int 
     occurs in the values of a text array: a scan of its bytes, a block at a time, ten times quicker than a
     per-value pattern. It may say yes for bytes under a null slot (Arrow lets a null slot span bytes), never no
     when a value holds one: a quick way to rule a column out before the exact test."""
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+    if not _is_text(arr.type):
         return True                                         # not text: ruled out by nothing here
     parts = _value_bytes(arr)
     buf = np.empty(min(_BLOCK, max((len(d) for d in parts), default=0)), dtype=bool)
@@ -90,11 +97,9 @@ def fixed_width_blocks(arr: pa.Array, width: int, block: int | None = None):
     Cells stored back to back are a view of Arrow's buffer, nothing copied."""
     block = block or _BLOCK
     n = len(arr)
-    if not n or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+    if not n or not _is_text(arr.type):
         return
-    wide = pa.types.is_large_string(arr.type)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32, count=n + 1,
-                            offset=arr.offset * (8 if wide else 4))
+    offsets = _offsets(arr)
     start = offsets[:-1].astype(np.int64)
     fit = offsets[1:] - offsets[:-1] == width
     if arr.null_count:

@@ -37,17 +37,26 @@ def no_reasons(n: int) -> np.ndarray:
 
 
 def _reasons(n: int, *pairs: tuple[np.ndarray, str]) -> tuple[np.ndarray, np.ndarray]:
+    """The bad mask and each bad cell's first reason (an object array only where some cell is bad)."""
     bad = np.zeros(n, dtype=bool)
-    for mask, _ in pairs:
-        bad |= mask
-    if not bad.any():
-        return bad, no_reasons(n)
-    bad[:] = False
-    reasons = np.full(n, None, dtype=object)
+    reasons = None
     for mask, reason in pairs:
         new = mask & ~bad
-        reasons[new] = reason
+        if new.any():
+            reasons = np.full(n, None, dtype=object) if reasons is None else reasons
+            reasons[new] = reason
         bad |= mask
+    return bad, no_reasons(n) if reasons is None else reasons
+
+
+def _in_rows(n: int, rows: np.ndarray, sub: "Parsed") -> tuple[np.ndarray, np.ndarray]:
+    """A sub-parse of the cells ``rows`` picks out, as the whole column's bad mask and reasons."""
+    bad = np.zeros(n, bool)
+    bad[rows] = sub.bad
+    if not sub.bad.any():
+        return bad, no_reasons(n)
+    reasons = np.full(n, None, dtype=object)
+    reasons[rows] = sub.reasons
     return bad, reasons
 
 
@@ -199,12 +208,7 @@ def parse_date(arr) -> Parsed:
         return Parsed(pd.Series(days.astype("datetime64[ns]")), np.zeros(n, bool), no_reasons(n))
     sub = _parse_date_text(pc.filter(arr, pa.array(rest)))
     days[rest] = sub.values.to_numpy().astype("datetime64[D]")
-    bad = np.zeros(n, bool)
-    bad[rest] = sub.bad
-    reasons = no_reasons(n)
-    if sub.bad.any():
-        reasons = np.full(n, None, dtype=object)
-        reasons[rest] = sub.reasons
+    bad, reasons = _in_rows(n, rest, sub)
     return Parsed(pd.Series(days.astype("datetime64[ns]")), bad, reasons)
 
 
@@ -248,12 +252,7 @@ def parse_period(arr) -> Parsed:
     sub = _parse_period_text(pc.filter(arr, pa.array(rest)))
     out = np.array(text.to_pylist(), dtype=object)
     out[rest] = sub.values.astype(object).to_numpy()
-    bad = np.zeros(n, bool)
-    bad[rest] = sub.bad
-    reasons = no_reasons(n)
-    if sub.bad.any():
-        reasons = np.full(n, None, dtype=object)
-        reasons[rest] = sub.reasons
+    bad, reasons = _in_rows(n, rest, sub)
     return Parsed(pd.Series(out, dtype="str"), bad, reasons)
 
 
