@@ -219,6 +219,34 @@ def test_freed_memory_goes_back_after_reading_and_after_each_check(tmp_path, mon
     assert len(outs) == 3 and calls == ["read", "check", "check", "check"]
 
 
+def test_what_duckdb_freed_goes_back_once_it_is_much(monkeypatch):
+    """DuckDB's own jemalloc keeps the pages a query freed; give_back purges them once they pass the bound, and
+    leaves less than that to DuckDB's next query."""
+    import duckdb
+
+    from audit_lib import heap
+
+    heap.give_back()
+    ctl = heap._DUCKDB_CTL[0] if heap._DUCKDB_CTL else None
+    if ctl is None:
+        pytest.skip("this DuckDB has no jemalloc of its own (the system allocator gives pages back itself)")
+    con = duckdb.connect()
+    con.execute("create table t as select range as i, range::varchar || repeat('x', 24) as s from range(2000000)")
+    con.execute("select count(distinct s) from t").fetchall()
+    con.execute("drop table t")
+    held = heap._dirty_bytes(ctl)
+    assert held > 16 << 20                          # what the table and the count freed, kept by jemalloc
+
+    monkeypatch.setattr(heap, "_KEEP_AT_MOST", held + 1)
+    heap.give_back()
+    assert heap._dirty_bytes(ctl) >= held * 0.9      # under the bound: left for the next query
+
+    monkeypatch.setattr(heap, "_KEEP_AT_MOST", 16 << 20)
+    heap.give_back()
+    assert heap._dirty_bytes(ctl) < 16 << 20        # past it: purged
+    con.close()
+
+
 def test_rows_selected_by_arrow_are_pandas_own_selection():
     import numpy as np
 
