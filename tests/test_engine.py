@@ -287,3 +287,21 @@ def test_each_account_s_holder_is_its_latest_registry_row_as_a_full_sort_finds_i
     assert got["account_no"].is_unique and len(got) == cards["account_no"].nunique()
     assert len(Context({"cards": cards.assign(account_no=pd.Series([None] * n, dtype="str",
                                                                     index=cards.index))}).account_owners) == 0
+
+
+def test_readers_of_a_shared_derivation_run_together_and_outcomes_keep_the_catalogue_order(tmp_path, monkeypatch):
+    from audit_lib.checks import engine
+
+    pkg = load_package(write_package(tmp_path / "p", base()))
+    ctx = Context.from_package(pkg)
+    ran, released = [], []
+    real_run_one, real_release = engine.run_one, ctx.release
+    monkeypatch.setattr(engine, "run_one", lambda c, *a, **k: ran.append(c.id) or real_run_one(c, *a, **k))
+    monkeypatch.setattr(ctx, "release", lambda name: (released.append((name, len(ran))), real_release(name)))
+    picked = ["RC01", "RC02", "RC03", "RC04", "RC05", "RC06", "RC07", "RC08", "RC09", "CP01"]
+    outs = run_checks(ctx, select=picked)
+    assert [o.check.id for o in outs] == picked                      # the catalogue's order, whatever ran first
+    assert ran[:3] == ["RC01", "RC02", "RC08"]                        # the credits' readers one after another
+    assert ("credits", 3) in released and "credits" not in ctx.__dict__   # let go before RC03 ran
+    assert ran.index("RC09") == ran.index("RC06") + 1                 # and the disclosures' two readers
+    assert sorted(ran) == sorted(picked)

@@ -166,15 +166,30 @@ def run_checks(ctx: Context | list[Context], parameters: dict | None = None, sel
     params = {c.id: effective_params(c, parameters.get(c.id)) for c in checks}     # all validated before any runs
     if multi:
         return [run_one(c, ctx, params[c.id], unusable, registry) for c in checks]
-    out = []
-    for i, c in enumerate(checks):
-        out.append(run_one(c, ctx, params[c.id], unusable, registry))
-        later = {x.id for x in checks[i + 1:]}
+    order = run_order(checks)
+    done = {}
+    for i, c in enumerate(order):
+        done[c.id] = run_one(c, ctx, params[c.id], unusable, registry)
+        later = {x.id for x in order[i + 1:]}
         for name, readers in RELEASABLE.items():
             if not later.intersection(readers):
                 ctx.release(name)
         give_back()
-    return out
+    return [done[c.id] for c in checks]
+
+
+def run_order(checks: list[Check]) -> list[Check]:
+    """The order the checks run in (their outcomes keep the catalogue's): the readers of a shared derivation the
+    engine lets go run one after another, from where the first of them stands, so that it is held for as short
+    a stretch as it can be. At ten million lines the credits table (1.25 GB) was held from RC01 to RC08 under
+    RC03 to RC07; now RC08 runs after RC02 and the credits go before RC03 builds its approvals."""
+    pos = {c.id: i for i, c in enumerate(checks)}
+    first = {name: min((pos[r] for r in readers if r in pos), default=None) for name, readers in RELEASABLE.items()}
+    def place(i_c):
+        i, c = i_c
+        starts = [first[name] for name, readers in RELEASABLE.items() if c.id in readers]
+        return (min(starts + [i]), i)
+    return [c for _, c in sorted(enumerate(checks), key=place)]
 
 
 def at_risk(outcomes: list[Outcome]) -> dict:

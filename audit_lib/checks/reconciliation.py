@@ -70,8 +70,11 @@ def rc01(t: Context, idle_days: int = 90):
        description="Lines the platform marks successful that the bank did not credit, credited as failed, "
                    "credited with another amount, or credited to another account.")
 def rc02(t: Context):
-    ok = t.ok[["payment_id", "account_no", "amount", "pay_date", "person_id", "item_code", "period"]]
+    # The successful lines chosen by DuckDB from the payments as they are: RC02 runs while the credits table is
+    # held, and need not build ``ok`` beside it (at ten million lines the two together took 13.7 GB).
+    pay = t.payments[["payment_id", "account_no", "amount", "pay_date", "person_id", "item_code", "period", "status"]]
     out = t.sql(f"""
+        with ok as (select * exclude (status) from pay where status = 'success')
         select o.*, c.credited, c.bank_account,
                case when c.rows is null then 'no bank credit'
                     when c.credited is null then 'bank credit failed'
@@ -79,7 +82,7 @@ def rc02(t: Context):
                     else 'credited to another account' end as problem
         from ok o left join {t.credits} c using (payment_id)
         where c.credited is null or c.credited <> o.amount or c.bank_account <> o.account_no
-        order by o.payment_id""", ok=ok)
+        order by o.payment_id""", pay=pay)
     return _keyed(out, "payment_id")
 
 
