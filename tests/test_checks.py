@@ -82,6 +82,27 @@ def test_rc05_amount_against_approval_standard_and_maximum(tmp_path):
     assert run(tmp_path / "b", t, "RC05", tolerance=2000) == pay_ids(t, 4)
 
 
+def test_approval_match_lists_lines_without_approval_and_lines_off_the_nearest_amount(tmp_path):
+    from audit_lib.checks import Context
+    from audit_lib.package import load_package
+    from helpers import write_package
+
+    t = base()                                   # HEAD approved at 100.00: Jan-Mar paid 100.00
+    t["payments"][1]["amount"] = "115.00"        # Feb: 115.00 against approvals of 100.00 and 120.00
+    t["beneficiaries"].append(approval(HEAD, amount="120.00", start="2023-02", end="2023-02"))
+    t["payments"].append(payment(HEAD, period="2023-02", amount="120.00"))      # equal to one of the two: neither
+    t["payments"].append(payment(STRANGER, amount="100.00"))                     # no approval at all
+    t["payments"].append(payment(STRANGER, period="2023-02", amount="100.00", status="failed"))   # not a success
+    pkg = load_package(write_package(tmp_path / "p", t))
+    am = Context.from_package(pkg).approval_match
+    ids = [r["payment_id"] for r in t["payments"]]
+    assert am["unapproved"]["payment_id"].tolist() == [ids[4]]
+    d = am["differs"]
+    assert d["payment_id"].tolist() == [ids[1]]
+    assert d["diff"].tolist() == [500] and d["expected"].tolist() == [12000]      # fen: 5.00 from 120.00
+    assert str(d["diff"].dtype) == "int64" and str(d["expected"].dtype) == "int64"
+
+
 def test_rc06_disclosure_matched_on_masked_id_and_name(tmp_path):
     t = base()
     masked = HEAD[:6] + "********" + HEAD[-4:]
