@@ -57,6 +57,21 @@ def test_cp13_window_edges(tmp_path):
     assert run(tmp_path / "c", t, "CP13", window_minutes=32) == sorted(three)
 
 
+def test_cp13_debits_at_the_same_minute_and_windows_across_the_half_hour(tmp_path):
+    t = _people(base())
+    three = [ACC[ELDER], ACC1, ACC2]
+    # all three at 10:00 to the second: each debit's window holds the other two, whichever is read first
+    t["card_transactions"] = _cluster("03-10", three, step=0) + _cluster("04-10", three[::-1], step=0)
+    assert run(tmp_path, t, "CP13") == sorted(three)
+    # 10:20, 10:35, 10:50: one window from 10:20 to 10:50 across the half hour (30 minutes, inclusive)
+    t["card_transactions"] = _cluster("03-10", three, start="10:20", step=15) + \
+        _cluster("04-10", three, start="22:40", step=10)                   # and one across the hour
+    assert run(tmp_path / "b", t, "CP13") == sorted(three)
+    t["card_transactions"] = _cluster("03-10", three, start="10:20", step=16) + \
+        _cluster("04-10", three, start="22:40", step=10)                   # 10:20 to 10:52: one day no more
+    assert run(tmp_path / "c", t, "CP13") == []
+
+
 def test_cp13_a_family_and_a_guardians_wards_are_not_flagged(tmp_path):
     t = _people(base())
     family = [ACC[HEAD], ACC[SPOUSE], ACC[CHILD]]                         # one household (approvals)
