@@ -301,11 +301,11 @@ def cp13(t: Context, window_minutes: int = 30, min_cards: int = 3, min_days: int
     w = f"INTERVAL '{int(window_minutes)} minutes'"
     bucket = f"epoch_ms(cast(txn_time as timestamp)) // {60000 * int(window_minutes)}"
     out = t.sql(f"""
-        with k as (select _i as i, _term as term, txn_time, {bucket} as bucket,
+        with k as (select _i as i, _term as term, txn_time,
                           count(*) over (partition by _term order by txn_time
                                          range between current row and {w} following) as n
                    from tx where _term is not null and txn_time is not null),
-        busy as (select i as open_i, term, txn_time, bucket, cast(txn_time as date) as day from k
+        busy as (select i as open_i, term, txn_time, {bucket} as bucket, cast(txn_time as date) as day from k
                  where n >= {int(min_cards)}),
         deb as not materialized (select _i as i, _term as term, txn_time, {bucket} as bucket from tx
                                  where _term is not null),
