@@ -305,3 +305,42 @@ def test_readers_of_a_shared_derivation_run_together_and_outcomes_keep_the_catal
     assert ("credits", 3) in released and "credits" not in ctx.__dict__   # let go before RC03 ran
     assert ran.index("RC09") == ran.index("RC06") + 1                 # and the disclosures' two readers
     assert sorted(ran) == sorted(picked)
+
+
+def test_credit_days_are_each_line_s_first_successful_credit_made_before_the_credits_go(monkeypatch):
+    """``credit_days``: per payment line (by its row label), the earliest date of the bank's successful returns
+    for its id, whatever the order of the returns; NaT for a line whose returns all failed, have no date, or that
+    has none. In a full run the engine makes it from the credits just before it lets them go, and CP14 made alone
+    leaves no credits held."""
+    from audit_lib.checks import engine
+
+    ts = pd.Timestamp
+    pay = pd.DataFrame({"payment_id": pd.array(["P1", "P2", "P3", "P4", "P5"], dtype="str")},
+                       index=[10, 11, 12, 13, 14])
+    br = pd.DataFrame({
+        "payment_id": pd.array(["P1", "P1", "P2", "P3", "P3", "P9", "P5"], dtype="str"),
+        "status": pd.array(["success", "success", "failed", "success", "success", "success", "success"],
+                           dtype="str"),
+        "credit_date": pd.to_datetime(["2024-03-05", "2024-03-02", "2024-01-01", None, "2024-04-01",
+                                       "2024-01-01", None]),
+        "account_no": pd.array(["A"] * 7, dtype="str"), "credited_amount": pd.array([1] * 7, dtype="Int64")})
+    ctx = Context({"payments": pay, "bank_returns": br})
+    got = ctx.credit_days
+    assert list(got.index) == [10, 11, 12, 13, 14]
+    assert list(got) == [ts("2024-03-02"), pd.NaT, ts("2024-04-01"), pd.NaT, pd.NaT]
+    assert "credits" not in ctx.__dict__                      # made for this alone, and let go again
+    assert ctx.sql("select count(*) as n from duckdb_tables() where table_name = 'credits'")["n"][0] == 0
+    assert Context({"payments": pay}).credit_days.isna().all()   # no bank returns: every line's own pay date
+
+    made = []
+    real = Context.credit_days.func
+    monkeypatch.setattr(Context, "credit_days", __import__("functools").cached_property(
+        lambda self: made.append("credits" in self.__dict__) or real(self)))
+    Context.credit_days.__set_name__(Context, "credit_days")
+    ctx = Context({"payments": pay, "bank_returns": br})
+    ran = []
+    monkeypatch.setattr(engine, "run_one", lambda c, x, *a, **k: ran.append(c.id) or engine.Outcome(c, "clear"))
+    ctx.credits
+    run_checks(ctx, select=["RC08", "CP14"])
+    assert ran == ["RC08", "CP14"] and made == [True]          # made once, while the credits were still held
+    assert "credits" not in ctx.__dict__ and "credit_days" not in ctx.__dict__

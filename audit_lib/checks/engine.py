@@ -10,7 +10,7 @@ from ..errors import ParamsError
 from ..heap import give_back
 from ..package.schema import TABLE_BY_NAME
 from . import REGISTRY
-from .context import RELEASABLE, Context
+from .context import MADE_FROM, RELEASABLE, Context
 from .registry import Check, Registry, Result, fingerprint
 from ..i18n import tr
 
@@ -173,6 +173,9 @@ def run_checks(ctx: Context | list[Context], parameters: dict | None = None, sel
         later = {x.id for x in order[i + 1:]}
         for name, readers in RELEASABLE.items():
             if not later.intersection(readers):
+                for made, source in MADE_FROM.items():      # made from it and still to be read: made now
+                    if source == name and name in ctx.__dict__ and later.intersection(RELEASABLE[made]):
+                        getattr(ctx, made)
                 ctx.release(name)
         give_back()
     return [done[c.id] for c in checks]
