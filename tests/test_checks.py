@@ -93,13 +93,15 @@ def test_approval_match_lists_lines_without_approval_and_lines_off_the_nearest_a
     t["payments"].append(payment(HEAD, period="2023-02", amount="120.00"))      # equal to one of the two: neither
     t["payments"].append(payment(STRANGER, amount="100.00"))                     # no approval at all
     t["payments"].append(payment(STRANGER, period="2023-02", amount="100.00", status="failed"))   # not a success
+    t["beneficiaries"].append(approval(HEAD, amount="120.00", start="2023-03", end="2023-03"))
+    t["payments"].append(payment(HEAD, period="2023-03", amount="110.00"))      # as near 100.00 as 120.00: the lower
     pkg = load_package(write_package(tmp_path / "p", t))
     am = Context.from_package(pkg).approval_match
     ids = [r["payment_id"] for r in t["payments"]]
     assert am["unapproved"]["payment_id"].tolist() == [ids[4]]
     d = am["differs"]
-    assert d["payment_id"].tolist() == [ids[1]]
-    assert d["diff"].tolist() == [500] and d["expected"].tolist() == [12000]      # fen: 5.00 from 120.00
+    assert d["payment_id"].tolist() == [ids[1], ids[6]]
+    assert d["diff"].tolist() == [500, 1000] and d["expected"].tolist() == [12000, 10000]   # fen: 5.00 from 120.00
     assert str(d["diff"].dtype) == "int64" and str(d["expected"].dtype) == "int64"
 
 

@@ -100,7 +100,7 @@ def month_text(m) -> np.ndarray:
 # against what each built-in check really reads.
 RELEASABLE = {"credits": ("RC01", "RC02", "RC08"), "approval_match": ("RC03", "RC05"),
               "approvals": ("RC03", "RC04", "RC05"), "disclosed": ("RC06", "RC09"), "credit_days": ("CP14",)}
-_DUCKDB_TABLES = {"credits": ("credits",), "approval_match": ("near",)}
+_DUCKDB_TABLES = {"credits": ("credits",)}
 # Shared derivations made from another one the engine lets go: where a check still to run reads one, the engine
 # makes it just before it lets its source go (made later, it would make its source again).
 MADE_FROM = {"credit_days": "credits"}
@@ -333,7 +333,7 @@ class Context:
     # ------------------------------------------------------------------ approvals
     @cached_property
     def approvals(self) -> pd.DataFrame:
-        b = self.tables["beneficiaries"].copy()
+        b = self.tables["beneficiaries"].copy(deep=False)         # the two columns added are its own
         b["a0"] = month_index(b["start_period"])
         end = b["end_period"]
         b["a1"] = np.where(end.isna(), 10**7, month_index(end.fillna("9999-12")))
@@ -343,18 +343,28 @@ class Context:
     def approval_match(self) -> dict[str, pd.DataFrame]:
         """Successful lines against the approvals in force for their person, item and period (the approval's
         months overlap the period's), in DuckDB: ``unapproved`` lines with no such approval, and ``differs``,
-        lines whose amount equals none of their approvals' amounts (with the nearest as ``expected``)."""
+        lines whose amount equals none of their approvals' amounts (with the nearest as ``expected``; of two
+        equally near, the lower)."""
         ok = self.ok[["person_id", "item_code", "m0", "m1", "amount"]].assign(_i=np.arange(len(self.ok)))
         a = self.approvals[["person_id", "item_code", "a0", "a1", "approved_amount"]]
-        self.sql("""
-            select o._i, min(abs(o.amount - a.approved_amount)) as diff,
-                   arg_min(a.approved_amount, abs(o.amount - a.approved_amount)) as expected
-            from ok o join a on o.person_id = a.person_id and o.item_code = a.item_code
-                          and a.a0 <= o.m1 and a.a1 >= o.m0
-            group by o._i""", ok=ok, a=a, view="near")
-        ids = self.ok["payment_id"].reset_index(drop=True)
-        un = self.sql("select _i from ok anti join near using (_i) order by _i", ok=ok)["_i"].to_numpy()
-        differs = self.sql("select _i, diff, expected from near where diff > 0 order by _i")
+        # Most lines equal the amount of an approval in force: those are set aside by a join on the amount too
+        # (the approvals hashed, the lines streamed past them), and only the rest are matched against all their
+        # approvals. (Matching every line against its approvals first and grouping by line took 1.5 GB over the
+        # tables and 4.6 s at ten million lines.)
+        in_force = "f.person_id = a.person_id and f.item_code = a.item_code and a.a0 <= f.m1 and a.a1 >= f.m0"
+        self.sql(f"""
+            with off as (select f.* from ok f anti join a on {in_force} and a.approved_amount = f.amount)
+            select f._i, count(a.person_id) as approvals, min(abs(f.amount - a.approved_amount)) as diff,
+                   arg_min(a.approved_amount, 2 * abs(f.amount - a.approved_amount)
+                                              + (a.approved_amount > f.amount)::int) as expected
+            from off f left join a on {in_force}
+            group by f._i""", ok=ok, a=a, view="near")
+        try:
+            ids = self.ok["payment_id"].reset_index(drop=True)
+            un = self.sql("select _i from near where approvals = 0 order by _i")["_i"].to_numpy()
+            differs = self.sql("select _i, diff, expected from near where approvals > 0 and diff > 0 order by _i")
+        finally:
+            self.sql("drop table if exists near")
         unapproved = pd.DataFrame({"payment_id": ids.take(un).to_numpy()})
         differs.insert(0, "payment_id", ids.take(differs.pop("_i").to_numpy()).to_numpy())
         return {"unapproved": unapproved, "differs": differs}

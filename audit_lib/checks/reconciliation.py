@@ -106,12 +106,23 @@ def rc04(t: Context):
     y0 = t.year * 12
     last = t.last_pay_date
     last_m = last.year * 12 + last.month - 1        # a period ends before the last pay date if its last month is earlier
+    # Each approved (person, item) is numbered, and the successful lines are joined to those numbers (the few
+    # approvals hashed, the lines streamed past them): whether a due month was paid is then asked of two whole
+    # numbers per line. (Asked of the lines' text, at ten million lines the check took 1.7 GB over the tables.)
+    # The numbers join the approvals by IS NOT DISTINCT FROM, so that an approval without a person or an item
+    # stays due; a line without one pays nothing, as a join on text would have it.
     out = t.sql(f"""
         with months as (select range as m0 from range({y0}, {y0 + 12})),
+        pairs as (select person_id, item_code, row_number() over () as pair
+                  from (select distinct person_id, item_code from a)),
+        paid as (select p.pair, o.m0 from ok o join pairs p
+                 on o.person_id = p.person_id and o.item_code = p.item_code),
         due as (
-            select a.*, m.m0,
+            select a.*, p.pair, m.m0,
                    case a.frequency when 'quarterly' then 3 when 'annual' then 12 else 1 end as span
-            from a join months m on
+            from a join pairs p on a.person_id is not distinct from p.person_id
+                               and a.item_code is not distinct from p.item_code
+            join months m on
                 case a.frequency
                     when 'one_off' then m.m0 = a.a0
                     when 'quarterly' then (m.m0 - {y0}) % 3 = 0 and m.m0 <= a.a1 and m.m0 + 2 >= a.a0
@@ -120,9 +131,8 @@ def rc04(t: Context):
         select distinct on (person_id, item_code, m0) person_id, name, item_code, approved_amount, m0
         from due
         where m0 + span - 1 < {last_m}
-          and not exists (select 1 from ok where ok.person_id = due.person_id and ok.item_code = due.item_code
-                          and ok.m0 = due.m0)
-        order by person_id, item_code, m0""", a=a, ok=t.ok[["person_id", "item_code", "m0"]])
+          and not exists (select 1 from paid where paid.pair = due.pair and paid.m0 = due.m0)
+        order by person_id, item_code, m0, approved_amount, name""", a=a, ok=t.ok[["person_id", "item_code", "m0"]])
     out["period"] = month_text(out["m0"].to_numpy())
     out["key"] = out["person_id"] + "|" + out["item_code"] + "|" + out["period"]
     out["amount_fen"] = out["approved_amount"].astype("int64")
