@@ -99,7 +99,8 @@ def rc03(t: Context):
        key="person_id|item_code|period", basis=B.IN_FULL,
        description="Approved person, item and period with no successful payment, for periods that ended before "
                    "the data's last pay_date. The periods an approval makes payable follow the item's frequency: "
-                   "every month, the quarter's first month, January, or the one-off's due month.")
+                   "every month, the quarter's first month, January, or the one-off's due month. Where approvals "
+                   "overlap, the lower approved amount is the one reported.")
 def rc04(t: Context):
     a = t.approvals[["person_id", "name", "item_code", "approved_amount", "a0", "a1"]].assign(
         frequency=t.item_attr(t.approvals["item_code"], "frequency", "monthly").astype(object))
@@ -142,7 +143,8 @@ def rc04(t: Context):
 @check("RC05", "发放金额与核定金额不符", "reconciliation", "high", needs=("payments", "beneficiaries"),
        params={"tolerance": Param(0, min=0, max=10**12, zh="金额容差（分）")}, basis=B.STANDARD,
        description="Successful payments above or below the approved amount (or the item's standard where there "
-                   "is no approval), or above the item's maximum.")
+                   "is no approval), or above the item's maximum. A line equal to none of its approvals' amounts "
+                   "is expected the nearest of them; of two equally near, the lower.")
 def rc05(t: Context, tolerance: int = 0):
     ok = t.ok
     am = t.approval_match
