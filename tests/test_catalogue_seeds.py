@@ -143,6 +143,41 @@ def test_cp14_a_transfer_in_two_windows_counts_for_both(tmp_path):
     assert run(tmp_path, t, "CP14") == sorted(p["payment_id"] for p in t["payments"])
 
 
+def test_cp14_counts_from_the_bank_s_credit_day_whatever_the_payments_row_labels(tmp_path):
+    """The days count from the bank's first successful credit, not the pay date, where the bank credited later;
+    a failed line is not judged. On payments whose row labels repeat (a frame an analyst built, not the
+    loader's) each line still gets its own credit day: the same findings."""
+    import numpy as np
+    import pandas as pd
+
+    from audit_lib.checks import REGISTRY, Context
+    from audit_lib.checks.engine import effective_params, run_one
+    from audit_lib.package import load_package
+    from helpers import write_package
+
+    t = base()                                                         # HEAD paid 100.00 on the 15th, Jan-Mar
+    p = t["payments"]
+    p[0]["status"] = "失败"
+    t["bank_returns"] = [
+        {"payment_id": p[1]["payment_id"], "account_no": ACC[HEAD], "credited_amount": "100.00",
+         "credit_date": "2023-02-20", "status": "成功", "fee": "0"},
+        {"payment_id": p[2]["payment_id"], "account_no": ACC[HEAD], "credited_amount": "100.00",
+         "credit_date": "2023-03-15", "status": "成功", "fee": "0"}]
+    t["card_transactions"] = [
+        _transfer("X0", ACC[HEAD], "2023-01-16 09:00:00", "90.00", to_id=STRANGER),    # the failed line's
+        _transfer("X1", ACC[HEAD], "2023-02-22 09:00:00", "90.00", to_id=STRANGER),    # 2 days after the credit
+        _transfer("X2", ACC[HEAD], "2023-03-16 09:00:00", "90.00", to_id=STRANGER)]
+    ids = [x["payment_id"] for x in p]
+    pkg = load_package(write_package(tmp_path / "p", t))
+    c = REGISTRY.get("CP14")
+    want = run_one(c, Context.from_package(pkg), effective_params(c, None))
+    assert want.keys == [ids[1], ids[2]]
+    assert str(want.records.set_index("key").at[ids[1], "credit_day"])[:10] == "2023-02-20"
+    tables = {k: v.set_axis(np.zeros(len(v), dtype=int)) if k == "payments" else v for k, v in pkg.tables.items()}
+    got = run_one(c, Context(tables, pkg.district_code, pkg.year), effective_params(c, None))
+    pd.testing.assert_frame_equal(got.records, want.records)
+
+
 # ---------------------------------------------------------------- RC08
 
 def test_rc08_failed_line_the_bank_credited_and_returns_for_no_line(tmp_path):
