@@ -389,8 +389,7 @@ def cp14(t: Context, days: int = 3, share: float = 0.8):
     # dates here and judging the pairs as they were made took 3.1 GB over the tables at ten million lines;
     # now 1.4-1.7 GB.)
     first = t.credit_days
-    credited = first.reindex(ok.index).to_numpy() if first.index.is_unique else \
-        first.to_numpy()[(t.payments["status"] == "success").to_numpy()]          # ok's rows, as ok chose them
+    credited = first.to_numpy()[t.ok_rows()]                # by position: the payments' labels may repeat
     lines = ok.assign(_i=np.arange(len(ok)), _credited=credited)
     try:
         t.sql(f"""

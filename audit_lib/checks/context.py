@@ -162,8 +162,11 @@ class Context:
     @cached_property
     def ok(self) -> pd.DataFrame:
         """The successful lines of ``pay``, with its columns and the payments' row labels."""
-        p = self.tables["payments"]
-        return self._derived(p, (p["status"] == "success").to_numpy())
+        return self._derived(self.tables["payments"], self.ok_rows())
+
+    def ok_rows(self) -> np.ndarray:
+        """Which of the payments' rows ``ok`` holds (by position), in their order."""
+        return (self.tables["payments"]["status"] == "success").to_numpy()
 
     def _derived(self, p: pd.DataFrame, rows: np.ndarray | None = None) -> pd.DataFrame:
         from concurrent.futures import ThreadPoolExecutor
