@@ -219,6 +219,30 @@ def test_freed_memory_goes_back_after_reading_and_after_each_check(tmp_path, mon
     assert len(outs) == 3 and calls == ["read", "check", "check", "check"]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the C heap is chosen on Linux only")
+def test_reading_has_arrow_take_its_buffers_from_the_c_heap_unless_a_pool_was_chosen(tmp_path):
+    """In a process of its own each time: the pool is the process's."""
+    import os
+
+    folder = write_package(tmp_path / "p", base())
+    code = ("import sys, pyarrow as pa\nfrom audit_lib.package import load_package\n"
+            "before = pa.default_memory_pool().backend_name\npkg = load_package(sys.argv[1])\n"
+            "print(before, pa.default_memory_pool().backend_name, len(pkg.tables['payments']))")
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+
+    def pools(**extra):
+        r = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
+                           env={**env, **extra}, check=True)
+        return r.stdout.split()
+
+    before, after, n = pools()
+    assert after == "system" and int(n) == len(base()["payments"])
+    if before == "system":
+        pytest.skip("this pyarrow has no pool but the C heap's")
+    # Someone who chose the pool keeps it.
+    assert pools(ARROW_DEFAULT_MEMORY_POOL=before)[:2] == [before, before]
+
+
 def test_what_duckdb_freed_goes_back_once_it_is_much(monkeypatch):
     """DuckDB's own jemalloc keeps the pages a query freed; give_back purges them once they pass the bound, and
     leaves less than that to DuckDB's next query."""

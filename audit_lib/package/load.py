@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from .. import yamlsafe
 from ..errors import PackageError
-from ..heap import give_back
+from ..heap import give_back, use_c_heap
 from . import quality, values
 from .arrowtext import as_text, positions
 from .schema import ENUMS, FILE_EXTENSIONS, TABLES, Table
@@ -747,6 +747,7 @@ def load_package(root: str | Path, tables: list[str] | None = None, threads: int
         raise PackageError(tr(f"{root}：不是文件夹",
                               f"{root}: not a folder"))
     meta, meta_bytes = read_meta(root)
+    use_c_heap()                           # Arrow's buffers where numpy's are (see heap.py)
     pkg = Package(root=root, meta=meta, tables={}, quarantine=quality.combine([]))
     wanted = [t for t in TABLES if tables is None or t.name in tables or t.required]
 
