@@ -58,11 +58,16 @@ def _duckdb_mallctl():
     return ctl
 
 
+_POOL_SET: list = []
+
+
 def use_c_heap() -> None:
     """Arrow's default memory pool set to the C heap's, on Linux, unless ``ARROW_DEFAULT_MEMORY_POOL`` says
-    otherwise (see above). Buffers made before keep the pool they came from."""
-    if not sys.platform.startswith("linux") or os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+    otherwise (see above); once in a process, so that a pool chosen later (``pa.set_memory_pool`` in a notebook)
+    stays chosen. Buffers made before keep the pool they came from."""
+    if _POOL_SET or not sys.platform.startswith("linux") or os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return
+    _POOL_SET.append(True)
     import pyarrow as pa
 
     if pa.default_memory_pool().backend_name != "system":

@@ -227,7 +227,11 @@ def test_reading_has_arrow_take_its_buffers_from_the_c_heap_unless_a_pool_was_ch
     folder = write_package(tmp_path / "p", base())
     code = ("import sys, pyarrow as pa\nfrom audit_lib.package import load_package\n"
             "before = pa.default_memory_pool().backend_name\npkg = load_package(sys.argv[1])\n"
-            "print(before, pa.default_memory_pool().backend_name, len(pkg.tables['payments']))")
+            "after = pa.default_memory_pool().backend_name\n"
+            "other = [b for b in pa.supported_memory_backends() if b != after]\n"
+            "if other:\n    pa.set_memory_pool(getattr(pa, other[0] + '_memory_pool')())\n"
+            "chosen = pa.default_memory_pool().backend_name\nload_package(sys.argv[1])\n"
+            "print(before, after, len(pkg.tables['payments']), chosen, pa.default_memory_pool().backend_name)")
     env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
 
     def pools(**extra):
@@ -235,8 +239,9 @@ def test_reading_has_arrow_take_its_buffers_from_the_c_heap_unless_a_pool_was_ch
                            env={**env, **extra}, check=True)
         return r.stdout.split()
 
-    before, after, n = pools()
+    before, after, n, chosen, then = pools()
     assert after == "system" and int(n) == len(base()["payments"])
+    assert then == chosen                   # a pool chosen after the first read stays chosen at the next
     if before == "system":
         pytest.skip("this pyarrow has no pool but the C heap's")
     # Someone who chose the pool keeps it.
