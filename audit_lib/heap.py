@@ -21,8 +21,8 @@ one freed could not serve the other until it had gone back to the system and bee
 on the benchmark's packages (read twice, then the checks), mimalloc against the C heap in three pairs of runs: at
 ten million lines the peak 11.34-11.62 -> 10.71-10.92 GB, the checks 106-127 -> 89-106 s, of which system time
 66-91 -> 48-58 s; at a million lines 1.83-1.87 -> 1.57 GB and 7.2-8.8 -> 6.1-6.2 s; the exported package at a
-million lines read in 9.0-9.3 s against 9.6-10.2 s. Findings do not depend on where memory comes from. Someone who chose Arrow's pool
-(``ARROW_DEFAULT_MEMORY_POOL``) keeps their choice."""
+million lines read in 9.0-9.3 s against 9.6-10.2 s. Findings do not depend on where memory comes from. Someone
+who chose Arrow's pool (``ARROW_DEFAULT_MEMORY_POOL``) keeps their choice."""
 from __future__ import annotations
 
 import ctypes

@@ -388,8 +388,7 @@ def cp14(t: Context, days: int = 3, share: float = 0.8):
     # are judged; the lines' text (name, item, period) is taken for the flagged lines only. (Finding the credit
     # dates here and judging the pairs as they were made took 3.1 GB over the tables at ten million lines;
     # now 1.4-1.7 GB.)
-    first = t.credit_days
-    credited = first.to_numpy()[t.ok_rows()]                # by position: the payments' labels may repeat
+    credited = t.credit_days.to_numpy()[t.ok_rows()]        # by position: the payments' labels may repeat
     lines = ok.assign(_i=np.arange(len(ok)), _credited=credited)
     try:
         t.sql(f"""
