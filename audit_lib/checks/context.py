@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..heap import make_room
 from ..package.arrowtext import as_text, positions
 from ..package.load import Package
 from ..i18n import tr
@@ -419,6 +420,7 @@ class Context:
         """Run a DuckDB query over pandas frames given by name (scanned in place). With ``view``, the result
         is kept as a temporary table of that name for later queries, and nothing is returned."""
         con = self._db
+        make_room()
         for name, frame in frames.items():
             con.register(name, frame)
         try:

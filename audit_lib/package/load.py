@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from .. import yamlsafe
 from ..errors import PackageError
-from ..heap import give_back, use_c_heap
+from ..heap import give_back, small_pages, use_c_heap
 from . import quality, values
 from .arrowtext import as_text, positions
 from .schema import ENUMS, FILE_EXTENSIONS, TABLES, Table
@@ -748,6 +748,7 @@ def load_package(root: str | Path, tables: list[str] | None = None, threads: int
                               f"{root}: not a folder"))
     meta, meta_bytes = read_meta(root)
     use_c_heap()                           # Arrow's buffers where numpy's are (see heap.py)
+    small_pages()                          # numpy's without huge pages (see heap.py)
     pkg = Package(root=root, meta=meta, tables={}, quarantine=quality.combine([]))
     wanted = [t for t in TABLES if tables is None or t.name in tables or t.required]
 
