@@ -5,18 +5,17 @@ allocates through an allocator of its own and cannot use them, so without giving
 peak is what reading left behind plus what DuckDB needs on top. The audit gives them back after reading, and
 during the checks before DuckDB allocates, once the C heap holds 1 GiB or more free (``make_room``).
 
-Until then the C heap keeps them for the checks' next allocations (``keep_freed_pages``): memory given back and
-taken again is fresh memory, which the system must hand over anew, and on a virtual machine that reports free
-pages to its host (as the one these figures come from does) that costs 0.75-3.9 s a gigabyte, against 0.12-0.18 s
-for pages reused. glibc maps each block of 32 MB or more apart and gives it back when it is freed, and gives back
-the top of its heap as it frees; during the checks it does neither. Giving everything back after every check,
-as the audit did before, the checks at ten million lines faulted in 45 GB of fresh pages for a peak of 10.8 GB;
-keeping them, 26 GB.
-Measured with numpy's small pages (below) in three pairs of runs at a million lines, each run reading then
-checking: checks 7.2-8.9 -> 6.8-7.2 s, of which system time 2.8-3.5 -> 1.9-2.1 s, peak 1.55-1.63 -> 1.61-1.74 GB;
-at ten million lines, one pair: 105.2 -> 76.4 s, system time 58.2 -> 35.7 s, peak 10.79 -> 11.05 GB. Where the C
-heap's behaviour was chosen (``MALLOC_*`` variables, ``GLIBC_TUNABLES``) it is left as chosen, and what a check
-frees goes back after it, as before.
+Until then the C heap keeps them for the checks' next allocations (``freed_pages_kept``): memory given back and
+taken again is fresh memory, which the system must hand over anew, and on a virtual machine that reports free pages
+to its host (as the one these figures come from does) that costs 0.75-3.9 s a gigabyte, against 0.12-0.18 s for
+pages reused. glibc maps each block of 32 MB or more apart and gives it back when it is freed, and gives back the
+top of its heap as it frees; during the checks it does neither, and afterwards both again. Giving everything back
+after every check, as the audit did before, the checks at ten million lines faulted in 45 GB of fresh pages for a
+peak of 10.8 GB; keeping them, 26 GB. Measured with numpy's small pages (below) in three pairs of runs at a million
+lines, each run reading then checking: checks 7.2-8.9 -> 6.8-7.2 s, of which system time 2.8-3.5 -> 1.9-2.1 s, peak
+1.55-1.63 -> 1.61-1.74 GB; at ten million lines, one pair: 105.2 -> 76.4 s, system time 58.2 -> 35.7 s, peak 10.79
+-> 11.05 GB. Where the C heap's behaviour was chosen (``MALLOC_*`` variables, ``GLIBC_TUNABLES``) it is left as
+chosen, and what a check frees goes back after it, as before.
 
 numpy asks the kernel for transparent huge pages for its arrays of 4 MB and more (``small_pages`` stops it).
 Where the kernel grants them on request, as it does here (``madvise``), each fault of a huge page first gathers
@@ -48,6 +47,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from contextlib import contextmanager
 
 
 def _glibc(name: str):
@@ -110,32 +110,45 @@ def use_c_heap() -> None:
         pa.set_memory_pool(pa.system_memory_pool())
 
 
-_KEEPING: list = []
+_KEEPING: list = [False]
+_MMAP_MAX_DEFAULT, _TRIM_AFTER = 65536, 64 << 20     # glibc's own maximum of mapped blocks; its top trimmed at
 
 
-def keep_freed_pages() -> None:
-    """From the first check on, once in a process, on Linux with glibc: the C heap keeps the pages a check frees
-    for the next allocations, and gives them back only when DuckDB is about to need memory (``make_room``), since
-    DuckDB's allocator cannot use them (see above). Not where the C heap's behaviour was chosen (``MALLOC_*``
-    variables, ``GLIBC_TUNABLES``), nor where Arrow takes its buffers from a pool of its own."""
-    if _KEEPING or not sys.platform.startswith("linux"):
-        return
-    _KEEPING.append(False)
-    if None in (_MALLOPT, _TRIM, _MALLINFO2) or any(v in os.environ for v in _GLIBC_CHOSEN):
-        return
-    import pyarrow as pa
-
-    if pa.default_memory_pool().backend_name != "system":
+@contextmanager
+def freed_pages_kept():
+    """While the checks run, on Linux with glibc: the C heap keeps the pages a check frees for the next
+    allocations, and gives them back only when DuckDB is about to need memory (``make_room``), since DuckDB's
+    allocator cannot use them (see above); afterwards they go back, and the heap behaves about as glibc would by
+    itself (large blocks mapped apart again, its top given back past 64 MB free). Not where the C heap's
+    behaviour was chosen (``MALLOC_*`` variables, ``GLIBC_TUNABLES``), nor where Arrow takes its buffers from a
+    pool of its own."""
+    if _KEEPING[0] or not _can_keep():
+        yield
         return
     # Large blocks from the heap rather than mapped apart (a block mapped apart goes back to the system when it is
     # freed, and comes back fresh), and the top of the heap not given back as it frees.
-    if _MALLOPT(_M_MMAP_MAX, 0) and _MALLOPT(_M_TRIM_THRESHOLD, 2**31 - 1):
-        _KEEPING[0] = True
+    _KEEPING[0] = bool(_MALLOPT(_M_MMAP_MAX, 0) and _MALLOPT(_M_TRIM_THRESHOLD, 2**31 - 1))
+    try:
+        yield
+    finally:
+        _MALLOPT(_M_MMAP_MAX, _MMAP_MAX_DEFAULT)
+        _MALLOPT(_M_TRIM_THRESHOLD, _TRIM_AFTER)
+        _KEEPING[0] = False
+        _TRIM(0)
+
+
+def _can_keep() -> bool:
+    if not sys.platform.startswith("linux") or None in (_MALLOPT, _TRIM, _MALLINFO2) or \
+            any(v in os.environ for v in _GLIBC_CHOSEN):
+        return False
+    import pyarrow as pa
+
+    return pa.default_memory_pool().backend_name == "system"
 
 
 def keeping() -> bool:
-    """Whether the C heap keeps what the checks free (``keep_freed_pages``)."""
-    return bool(_KEEPING and _KEEPING[0])
+    """Whether the C heap keeps what is freed (``freed_pages_kept``)."""
+    return _KEEPING[0]
 
 
 def make_room() -> None:
@@ -175,7 +188,7 @@ def give_back() -> None:
 
 def between_checks() -> None:
     """After each check: what DuckDB freed goes back once it is much; so does what the C heap holds free, unless
-    it keeps it for the next check (``keep_freed_pages``)."""
+    it keeps it for the next check (``freed_pages_kept``)."""
     if keeping():
         purge_duckdb()
     else:

@@ -255,16 +255,22 @@ def test_the_checks_keep_what_they_free_until_duckdb_needs_room_unless_the_heap_
 
     folder = write_package(tmp_path / "p", base())
     code = ("import sys, numpy as np\nfrom audit_lib import heap\nfrom audit_lib.package import load_package\n"
-            "from audit_lib.checks import Context\nfrom audit_lib.checks.engine import run_checks\n"
+            "from audit_lib.checks import Context, engine\n"
             "def rss():\n    return int(open('/proc/self/statm').read().split()[1]) * 4096\n"
             "pkg = load_package(sys.argv[1])\n"
             "try:\n    from numpy._core import multiarray\nexcept ImportError:\n    from numpy.core import multiarray\n"
             "huge = multiarray._get_madvise_hugepage()\n"
-            "outs = run_checks(Context.from_package(pkg), select=['RC02'])\n"
+            "seen, run_one = [], engine.run_one\n"
+            "def spy(*a, **k):\n    seen.append(heap.keeping())\n    return run_one(*a, **k)\n"
+            "engine.run_one = spy\n"
+            "outs = engine.run_checks(Context.from_package(pkg), select=['RC02', 'CP01'])\n"
             "heap._HEAP_KEEPS = 64 << 20\n"
-            "a = np.ones(96 << 17)\nr0 = rss()\ndel a\nr1 = rss()\nheap.make_room()\nr2 = rss()\n"
-            "a = np.ones(96 << 17)\ndel a\nheap.between_checks()\nr3 = rss()\n"
-            "print(heap.keeping(), huge, outs[0].status, (r0 - r1) >> 20, (r1 - r2) >> 20, (r1 - r3) >> 20)")
+            "def freed():\n    a = np.ones(96 << 17)\n    r = rss()\n    del a\n    return (r - rss()) >> 20\n"
+            "with heap.freed_pages_kept():\n"
+            "    kept = freed()\n    r1 = rss()\n    heap.make_room()\n    room = (r1 - rss()) >> 20\n"
+            "    freed()\n    heap.between_checks()\n    after_check = (r1 - rss()) >> 20\n"
+            "print(all(seen) and len(seen) == 2 and not heap.keeping(), huge, outs[0].status, kept, room, "
+            "after_check, freed())")
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("MALLOC_") and k not in ("GLIBC_TUNABLES", "NUMPY_MADVISE_HUGEPAGE")}
 
@@ -272,23 +278,24 @@ def test_the_checks_keep_what_they_free_until_duckdb_needs_room_unless_the_heap_
         r = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
                            env={**env, **extra})
         assert r.returncode == 0, r.stderr
-        keeping, huge, status, freed, room, after_check = r.stdout.split()
-        return keeping == "True", huge == "True", status, int(freed), int(room), int(after_check)
+        kept_in_checks, huge, status, *sizes = r.stdout.split()
+        return (kept_in_checks == "True", huge == "True", status, *map(int, sizes))
 
     from audit_lib import heap
 
     if None in (heap._MALLOPT, heap._TRIM, heap._MALLINFO2):
         pytest.skip("this C library has no mallopt, malloc_trim and mallinfo2 (glibc 2.33 and later)")
-    keeping, huge, status, freed, room, after_check = run()
-    assert keeping and not huge and status != "error"  # numpy's arrays without huge pages
-    assert freed < 16                                   # 96 MB freed: kept for the next allocations
+    kept_in_checks, huge, status, kept, room, after_check, after_checks = run()
+    assert kept_in_checks and not huge and status != "error"     # numpy's arrays without huge pages
+    assert kept < 16                                    # 96 MB freed: kept for the next allocations
     assert room >= 64                                   # ... until DuckDB needs room: then given back
     assert after_check < 16                             # and not given back between checks
+    assert after_checks >= 64                           # after the checks, a large block goes back when freed
     # Where the C heap's behaviour or numpy's pages were chosen, they are left as chosen.
-    keeping, huge, status, freed, room, after_check = run(MALLOC_TRIM_THRESHOLD_="131072",
-                                                           NUMPY_MADVISE_HUGEPAGE="1")
-    assert not keeping and huge and status != "error"
-    assert freed >= 64                                  # a large block mapped apart, gone back when freed
+    kept_in_checks, huge, status, kept, room, after_check, after_checks = run(MALLOC_TRIM_THRESHOLD_="131072",
+                                                                              NUMPY_MADVISE_HUGEPAGE="1")
+    assert not kept_in_checks and huge and status != "error"
+    assert kept >= 64                                   # a large block mapped apart, gone back when freed
 
 
 def test_what_duckdb_freed_goes_back_once_it_is_much(monkeypatch):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..errors import ParamsError
-from ..heap import between_checks, keep_freed_pages
+from ..heap import between_checks, freed_pages_kept
 from ..package.schema import TABLE_BY_NAME
 from . import REGISTRY
 from .context import MADE_FROM, RELEASABLE, Context
@@ -166,19 +166,19 @@ def run_checks(ctx: Context | list[Context], parameters: dict | None = None, sel
     params = {c.id: effective_params(c, parameters.get(c.id)) for c in checks}     # all validated before any runs
     if multi:
         return [run_one(c, ctx, params[c.id], unusable, registry) for c in checks]
-    keep_freed_pages()
     order = run_order(checks)
     done = {}
-    for i, c in enumerate(order):
-        done[c.id] = run_one(c, ctx, params[c.id], unusable, registry)
-        later = {x.id for x in order[i + 1:]}
-        for name, readers in RELEASABLE.items():
-            if not later.intersection(readers):
-                for made, source in MADE_FROM.items():      # made from it and still to be read: made now
-                    if source == name and name in ctx.__dict__ and later.intersection(RELEASABLE[made]):
-                        getattr(ctx, made)
-                ctx.release(name)
-        between_checks()
+    with freed_pages_kept():
+        for i, c in enumerate(order):
+            done[c.id] = run_one(c, ctx, params[c.id], unusable, registry)
+            later = {x.id for x in order[i + 1:]}
+            for name, readers in RELEASABLE.items():
+                if not later.intersection(readers):
+                    for made, source in MADE_FROM.items():      # made from it and still to be read: made now
+                        if source == name and name in ctx.__dict__ and later.intersection(RELEASABLE[made]):
+                            getattr(ctx, made)
+                    ctx.release(name)
+            between_checks()
     return [done[c.id] for c in checks]
 
 
