@@ -111,7 +111,8 @@ def use_c_heap() -> None:
 
 
 _KEEPING: list = [False]
-_MMAP_MAX_DEFAULT, _TRIM_AFTER = 65536, 64 << 20     # glibc's own maximum of mapped blocks; its top trimmed at
+_MMAP_MAX_DEFAULT = 65536         # glibc's own maximum of blocks mapped apart
+_TRIM_AFTER = 64 << 20            # after the checks, the heap's top given back once this much of it is free
 
 
 @contextmanager
