@@ -219,11 +219,21 @@ def test_freed_memory_goes_back_after_reading_and_between_checks(tmp_path, monke
     assert len(outs) == 3 and calls == ["read", "check", "check", "check"]
 
 
+def in_own_process(code: str, folder, unset: tuple, **env) -> list[str]:
+    """What ``code`` prints, run with the package folder as its argument in a Python process of its own (for the
+    process-wide memory settings), without the environment variables named in ``unset`` and with ``env``."""
+    import os
+
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(unset)}
+    r = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
+                       env={**base_env, **env})
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the C heap is chosen on Linux only")
 def test_reading_has_arrow_take_its_buffers_from_the_c_heap_unless_a_pool_was_chosen(tmp_path):
     """In a process of its own each time: the pool is the process's."""
-    import os
-
     folder = write_package(tmp_path / "p", base())
     code = ("import sys, pyarrow as pa\nfrom audit_lib.package import load_package\n"
             "before = pa.default_memory_pool().backend_name\npkg = load_package(sys.argv[1])\n"
@@ -232,12 +242,9 @@ def test_reading_has_arrow_take_its_buffers_from_the_c_heap_unless_a_pool_was_ch
             "if other:\n    pa.set_memory_pool(getattr(pa, other[0] + '_memory_pool')())\n"
             "chosen = pa.default_memory_pool().backend_name\nload_package(sys.argv[1])\n"
             "print(before, after, len(pkg.tables['payments']), chosen, pa.default_memory_pool().backend_name)")
-    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
 
     def pools(**extra):
-        r = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
-                           env={**env, **extra}, check=True)
-        return r.stdout.split()
+        return in_own_process(code, folder, ("ARROW_DEFAULT_MEMORY_POOL",), **extra)
 
     before, after, n, chosen, then = pools()
     assert after == "system" and int(n) == len(base()["payments"])
@@ -251,8 +258,6 @@ def test_reading_has_arrow_take_its_buffers_from_the_c_heap_unless_a_pool_was_ch
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's heap and resident memory from /proc")
 def test_the_checks_keep_what_they_free_until_duckdb_needs_room_unless_the_heap_was_chosen(tmp_path):
     """In a process of its own each time: the C heap's settings are the process's."""
-    import os
-
     folder = write_package(tmp_path / "p", base())
     code = ("import sys, numpy as np\nfrom audit_lib import heap\nfrom audit_lib.package import load_package\n"
             "from audit_lib.checks import Context, engine\n"
@@ -271,14 +276,10 @@ def test_the_checks_keep_what_they_free_until_duckdb_needs_room_unless_the_heap_
             "    freed()\n    heap.between_checks()\n    after_check = (r1 - rss()) >> 20\n"
             "print(all(seen) and len(seen) == 2 and not heap.keeping(), huge, outs[0].status, kept, room, "
             "after_check, freed())")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("MALLOC_") and k not in ("GLIBC_TUNABLES", "NUMPY_MADVISE_HUGEPAGE")}
 
     def run(**extra):
-        r = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
-                           env={**env, **extra})
-        assert r.returncode == 0, r.stderr
-        kept_in_checks, huge, status, *sizes = r.stdout.split()
+        kept_in_checks, huge, status, *sizes = in_own_process(
+            code, folder, ("MALLOC_", "GLIBC_TUNABLES", "NUMPY_MADVISE_HUGEPAGE"), **extra)
         return (kept_in_checks == "True", huge == "True", status, *map(int, sizes))
 
     from audit_lib import heap
