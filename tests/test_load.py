@@ -353,3 +353,70 @@ def test_repeated_numbers_found_whatever_the_order_and_nulls(monkeypatch, small)
             expected = (s.duplicated(keep="first") & s.notna()).to_numpy()
             assert (_repeats(s) == expected).all()
             assert _all_distinct(pa.chunked_array([pa.array(cells, pa.string())])) == (not expected.any())
+
+
+def test_passing_hands_on_every_byte_once_and_counts_its_line_ends():
+    import hashlib
+    import io
+
+    from audit_lib.package.passing import Passing
+
+    data = b"\xef\xbb\xbfa,b\r\n1,2\r\n3,4\n5\r6\r"
+    for step in (1, 2, 3, 5, 64):
+        src = Passing(io.BytesIO(data))
+        assert src.head(4) == data[:4]
+        src.skip(3)                                   # the byte-order mark is hashed, not handed on
+        out = b""
+        while chunk := src.read(step):
+            out += chunk
+        assert out == data[3:]
+        assert src.hexdigest() == hashlib.sha256(data).hexdigest() and src.size == len(data)
+        # A CR at the end of one read and its LF at the start of the next are still one CRLF.
+        assert (src.newlines, src.cr, src.crlf, src.last) == (3, 4, 2, b"\r")
+
+
+def test_csv_is_parsed_as_it_is_read_and_read_whole_only_where_it_must_be(tmp_path):
+    """The same text columns, row numbers and digest streamed as read whole; the files only a whole reading
+    can number rightly (or report on) are read whole."""
+    import hashlib
+
+    import audit_lib.package.load as L
+    from audit_lib.package.schema import TABLE_BY_NAME
+
+    t = base()
+    root = write_package(tmp_path / "p", t)
+    plain = (root / "payments.csv").read_bytes().replace(b"\r\n", b"\n")    # the csv module ends lines CRLF
+    lines = plain.split(b"\n")
+    text = plain.decode("utf-8")
+    variants = {
+        "utf-8": (plain, True),
+        "bom": (b"\xef\xbb\xbf" + plain, True),
+        "crlf": (plain.replace(b"\n", b"\r\n"), True),
+        "gb18030": (text.replace("A01", "甲01").encode("gb18030"), True),
+        "title rows": ("明细表\n单位：元\n".encode("utf-8") + plain, True),
+        "lone cr": (plain.replace(b"\n", b"\r"), False),
+        "blank line": (b"\n".join(lines[:2] + [b""] + lines[2:]), False),
+        "ragged row": (plain + b"P9,B1,A01\n", False),
+        "mixed encodings": (plain + "P9,甲".encode("gb18030") + plain.split(b"\n")[1][5:] + b"\n", False),
+        "no header": (b"x,y\n1,2\n", False),
+    }
+    table = TABLE_BY_NAME["payments"]
+    path = root / "payments.csv"
+    for name, (data, streams) in variants.items():
+        path.write_bytes(data)
+        got = L._stream_csv(path, table)
+        assert (got is not None) == streams, name
+        if got is None:
+            continue
+        raw, digest, size = got
+        whole = L._read_csv(path, table, data)
+        assert (digest, size) == (hashlib.sha256(data).hexdigest(), len(data)), name
+        assert raw.rows.tolist() == whole.rows.tolist() and raw.ignored == whole.ignored, name
+        assert {k: v.to_pylist() for k, v in raw.columns.items()} == \
+            {k: v.to_pylist() for k, v in whole.columns.items()}, name
+    # Read whole where it must be, the package still reads: the ragged row quarantined, its digest recorded.
+    path.write_bytes(variants["ragged row"][0])
+    pkg = load_package(root)
+    assert pkg.quarantine["row"].tolist() == [len(t["payments"]) + 2]
+    [f] = [f for f in pkg.files if f.table == "payments"]
+    assert f.sha256 == hashlib.sha256(variants["ragged row"][0]).hexdigest()

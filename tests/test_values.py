@@ -208,7 +208,7 @@ def test_columns_with_no_bad_cell_share_one_none_and_bad_cells_keep_their_reason
 
 
 def test_newlines_counted_a_block_at_a_time_as_bytes_count_counts_them():
-    from audit_lib.package.load import _count_newlines
+    from audit_lib.package.passing import count_newlines as _count_newlines
 
     data = b"a,b\n" + b"1,2\r\n" * 7 + b"\n\n3,4"
     for block in (1, 3, 5, 1 << 22):
