@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from .. import yamlsafe
 from ..errors import PackageError
-from ..heap import give_back, small_pages, use_c_heap
+from ..heap import give_back, give_back_much, small_pages, use_c_heap
 from . import quality, values
 from .arrowtext import as_text, positions
 from .passing import Passing, count_newlines
@@ -699,7 +699,8 @@ def _repeats(s: pd.Series) -> np.ndarray:
 
 
 def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse every column of a raw table; return the typed rows that passed and their quarantine entries."""
+    """Parse every column of a raw table; return the typed rows that passed and their quarantine entries. Each
+    text column is taken out of ``raw`` as it is parsed, so that its memory goes once nothing else holds it."""
     n = len(raw.rows)
     frame = {}
     bad_any = np.zeros(n, dtype=bool)
@@ -708,7 +709,7 @@ def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.Dat
         if col.name not in raw.columns:
             frame[col.name] = _empty_column(col.type, n)
             continue
-        original = raw.columns[col.name]
+        original = raw.columns.pop(col.name)
         text = values.normalize(original, fold=col.name not in FREE_TEXT)
         if col.type == "id":
             lost = values.lost_digits(text)
@@ -776,6 +777,7 @@ def _load_table(root: Path, table: Table, meta: dict | None = None):
         raise PackageError(tr(f"{path.name}：数据表 {table.name}（{table.zh}）只有表头，没有数据行",
                               f"{path.name}: table {table.name} ({table.zh}) has a header but no rows"))
     df, q = type_table(parsed, table, path.name)
+    give_back_much()                        # what reading it freed, before the next table (see heap.py)
     return info, df, q, len(parsed.rows) + len(parsed.rejected), parsed.ignored
 
 
