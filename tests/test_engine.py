@@ -215,7 +215,12 @@ def test_freed_memory_goes_back_after_reading_and_between_checks(tmp_path, monke
     monkeypatch.setattr(load_mod, "give_back_much", lambda: calls.append("table"))
     monkeypatch.setattr(load_mod, "give_back", lambda: calls.append("read"))
     monkeypatch.setattr(engine, "between_checks", lambda: calls.append("check"))
-    pkg = load_package(write_package(tmp_path / "p", base()))
+    folder = write_package(tmp_path / "p", base())
+    pkg = load_package(folder)
+    assert calls == ["read"]                        # no table of 256 MB or more
+    calls.clear()
+    monkeypatch.setattr(load_mod, "LOOK_AFTER", 1)
+    pkg = load_package(folder)
     assert calls == ["table"] * len(pkg.tables) + ["read"] and len(pkg.tables) > 3
     calls.clear()
     outs = run_checks(Context.from_package(pkg), select=["RC02", "CP01", "EL04"])

@@ -30,6 +30,10 @@ from .schema import ENUMS, FILE_EXTENSIONS, TABLES, Table
 from ..i18n import tr
 
 HEADER_SCAN_ROWS = 30
+# What the C heap holds free is looked at after reading a table only if its file has this many bytes: a smaller one
+# does not leave the 1 GiB free that is given back, and looking takes each arena's lock in turn to walk its free
+# lists (up to 50 ms while another table is being read; 0.13 s over the tables of a million-line package).
+LOOK_AFTER = 256 << 20
 # Free text is trimmed but not folded with NFKC (names have no full-width forms worth folding, and folding
 # every name costs time); codes, numbers, dates and places are folded.
 FREE_TEXT = {"name", "item_name", "department", "legal_basis", "account_holder_name", "bank", "fail_reason",
@@ -777,7 +781,8 @@ def _load_table(root: Path, table: Table, meta: dict | None = None):
         raise PackageError(tr(f"{path.name}：数据表 {table.name}（{table.zh}）只有表头，没有数据行",
                               f"{path.name}: table {table.name} ({table.zh}) has a header but no rows"))
     df, q = type_table(parsed, table, path.name)
-    give_back_much()                        # what reading it freed, before the next table (see heap.py)
+    if size >= LOOK_AFTER:
+        give_back_much()                    # what reading it freed, before the next table (see heap.py)
     return info, df, q, len(parsed.rows) + len(parsed.rejected), parsed.ignored
 
 
