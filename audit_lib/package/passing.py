@@ -3,7 +3,7 @@ the file is never held whole in memory.
 
 At ten million payment lines the CSV file is 1.9 GB. Read whole, those bytes are held beside the 3.4 GB that Arrow
 parses them into; read as they pass, in Arrow's blocks of 16 MB, they are not. Measured on the payments file
-alone, three runs each: peak 5.04 -> 3.5 GB, wall 6.7-13.8 -> 4.7-5.0 s.
+alone, two runs each: peak 5.04 -> 3.51-3.57 GB, wall 6.7-13.8 -> 4.7-5.0 s.
 """
 from __future__ import annotations
 
