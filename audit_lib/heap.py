@@ -11,19 +11,19 @@ freed, so that reading ten million lines peaked at 9.4-9.6 GB for 5.7 GB of tabl
 took 18-21 s against 21-28 s (system time 12-13 s against 24-25 s), the pages given back being taken again before
 the system has reclaimed them; at a million lines the heap never holds that much, and nothing changes. The checks
 after it climb to the same peak either way, and take back the pages reading no longer took: the whole audit's time
-was within the noise (two pairs of runs, 95-118 s against 108-110 s).
+was within the noise (four pairs of runs: 95-125 s without it, 107-125 s with it).
 
-Until then the C heap keeps them for the checks' next allocations (``freed_pages_kept``): memory given back and
-taken again is fresh memory, which the system must hand over anew, and on a virtual machine that reports free pages
-to its host (as the one these figures come from does) that costs 0.75-3.9 s a gigabyte, against 0.12-0.18 s for
-pages reused. glibc maps each block of 32 MB or more apart and gives it back when it is freed, and gives back the
-top of its heap as it frees; during the checks it does neither, and afterwards both again. Giving everything back
-after every check, as the audit did before, the checks at ten million lines faulted in 45 GB of fresh pages for a
-peak of 10.8 GB; keeping them, 26 GB. Measured with numpy's small pages (below) in three pairs of runs at a million
-lines, each run reading then checking: checks 7.2-8.9 -> 6.8-7.2 s, of which system time 2.8-3.5 -> 1.9-2.1 s, peak
-1.55-1.63 -> 1.61-1.74 GB; at ten million lines, one pair: 105.2 -> 76.4 s, system time 58.2 -> 35.7 s, peak 10.79
--> 11.05 GB. Where the C heap's behaviour was chosen (``MALLOC_*`` variables, ``GLIBC_TUNABLES``) it is left as
-chosen, and what a check frees goes back after it, as before.
+During the checks, until DuckDB needs room, the C heap keeps them for the next allocations (``freed_pages_kept``):
+memory given back and taken again is fresh memory, which the system must hand over anew, and on a virtual machine
+that reports free pages to its host (as the one these figures come from does) that costs 0.75-3.9 s a gigabyte,
+against 0.12-0.18 s for pages reused. glibc maps each block of 32 MB or more apart and gives it back when it is
+freed, and gives back the top of its heap as it frees; during the checks it does neither, and afterwards both
+again. Giving everything back after every check, as the audit did before, the checks at ten million lines faulted
+in 45 GB of fresh pages for a peak of 10.8 GB; keeping them, 26 GB. Measured with numpy's small pages (below) in
+three pairs of runs at a million lines, each run reading then checking: checks 7.2-8.9 -> 6.8-7.2 s, of which
+system time 2.8-3.5 -> 1.9-2.1 s, peak 1.55-1.63 -> 1.61-1.74 GB; at ten million lines, one pair: 105.2 -> 76.4 s,
+system time 58.2 -> 35.7 s, peak 10.79 -> 11.05 GB. Where the C heap's behaviour was chosen (``MALLOC_*``
+variables, ``GLIBC_TUNABLES``) it is left as chosen, and what a check frees goes back after it, as before.
 
 numpy asks the kernel for transparent huge pages for its arrays of 4 MB and more (``small_pages`` stops it).
 Where the kernel grants them on request, as it does here (``madvise``), each fault of a huge page first gathers
