@@ -87,7 +87,7 @@ _GLIBC_CHOSEN = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRE
 _PURGE_ALL = b"arena.4096.purge"            # jemalloc 5: 4096 is MALLCTL_ARENAS_ALL, every arena at once
 _DIRTY_ALL = b"stats.arenas.4096.pdirty"    # pages freed and not yet purged, over every arena
 _KEEP_AT_MOST = 512 << 20
-_HEAP_KEEPS = 1 << 30          # what the C heap may hold free when DuckDB is about to allocate
+_HEAP_KEEPS = 1 << 30          # what the C heap may hold free before DuckDB allocates, and after a large table is read
 
 
 def _duckdb_mallctl():
