@@ -420,3 +420,36 @@ def test_csv_is_parsed_as_it_is_read_and_read_whole_only_where_it_must_be(tmp_pa
     assert pkg.quarantine["row"].tolist() == [len(t["payments"]) + 2]
     [f] = [f for f in pkg.files if f.table == "payments"]
     assert f.sha256 == hashlib.sha256(variants["ragged row"][0]).hexdigest()
+
+
+def test_text_columns_come_out_of_reading_in_one_piece():
+    """A text column read in several blocks is one Arrow chunk once typed (rows taken from a column in pieces
+    join the pieces first, every time); values, missing cells, dtype, labels and name unchanged; other
+    columns untouched."""
+    import numpy as np
+
+    from audit_lib.package.arrowtext import one_piece
+    from audit_lib.package.load import Raw, type_table
+    from audit_lib.package.schema import TABLE_BY_NAME
+
+    chunks = pa.chunked_array([["P1", None], ["P3"], [" P4 ", "P5"]], type=pa.string())
+    s = pd.Series(pd.arrays.ArrowStringArray(chunks.cast(pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)),
+                  index=[5, 6, 7, 8, 9], name="person_id")
+    got = one_piece(s)
+    assert got.array.__arrow_array__().num_chunks == 1
+    pd.testing.assert_series_equal(got, s)
+    ints = pd.Series([1, 2, 3])
+    assert one_piece(ints) is ints
+
+    # Through the typing of a table read in three blocks: every text column one chunk, the same values.
+    cols = {"person_id": pa.chunked_array([["P1", "P2"], ["P3"], [" P4 ", "P5"]]),
+            "account_no": pa.chunked_array([["A1", "A2"], ["A3"], ["A4", "A5"]]),
+            "bank": pa.chunked_array([["B", None], ["B"], ["B", "B"]]),
+            "status": pa.chunked_array([["normal", "normal"], ["lost"], ["normal", "normal"]])}
+    df, q = type_table(Raw(dict(cols), np.arange(2, 7), [], []), TABLE_BY_NAME["cards"], "cards.csv")
+    assert len(df) == 5 and q.empty
+    for name in cols:
+        assert df[name].array.__arrow_array__().num_chunks == 1, name
+    assert df["person_id"].tolist() == ["P1", "P2", "P3", "P4", "P5"]
+    assert df["bank"].isna().tolist() == [False, True, False, False, False]
+    assert df["status"].tolist() == ["normal", "normal", "lost", "normal", "normal"]

@@ -32,6 +32,22 @@ def as_text(s: pd.Series, large: bool = False) -> pa.ChunkedArray:
     return pa.chunked_array([pa.array(s.astype("str"), type=pa.string(), from_pandas=True)])
 
 
+def one_piece(s: pd.Series) -> pd.Series:
+    """A text column held by Arrow in one chunk (the same values, dtype and row labels): what the readers give
+    comes in one chunk per block read (12 for a million payment lines, over a hundred for ten million). Taking
+    rows out of a column in several chunks (``df[mask]``, ``df.loc``) makes Arrow join its chunks into one
+    first, a copy of the whole column each time however few rows are taken: at a million lines five times the
+    cost of the take itself, over the nine hundred takes of the check suite 0.9 s against 0.2 s. Joined once
+    when the column is read, every later take is of one piece."""
+    arr = s.array
+    if isinstance(arr, pd.arrays.ArrowStringArray):
+        a = arr.__arrow_array__()
+        if isinstance(a, pa.ChunkedArray) and a.num_chunks > 1:
+            whole = pa.chunked_array([a.combine_chunks()], type=a.type)
+            return pd.Series(pd.arrays.ArrowStringArray(whole, dtype=s.dtype), index=s.index, name=s.name)
+    return s
+
+
 def positions(indices) -> np.ndarray:
     """Arrow indices (``index_in``, a dictionary's indices; null where not found) as int64 positions, -1 where
     null."""

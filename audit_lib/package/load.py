@@ -24,7 +24,7 @@ from .. import yamlsafe
 from ..errors import PackageError
 from ..heap import give_back, give_back_much, small_pages, use_c_heap
 from . import quality, values
-from .arrowtext import as_text, positions
+from .arrowtext import as_text, one_piece, positions
 from .passing import Passing, count_newlines
 from .schema import ENUMS, FILE_EXTENSIONS, TABLES, Table
 from ..i18n import tr
@@ -733,7 +733,7 @@ def type_table(raw: Raw, table: Table, fname: str) -> tuple[pd.DataFrame, pd.Dat
             parts.append(quality.entries(table.name, fname, raw.rows[idx], col.name,
                                          original.take(pa.array(idx)).to_pylist(), reasons[idx]))
             bad_any |= bad
-        frame[col.name] = p.values.reset_index(drop=True)
+        frame[col.name] = one_piece(p.values.reset_index(drop=True))     # (see arrowtext.one_piece)
     df = pd.DataFrame(frame)
     df["_row"] = raw.rows
     for col in table.columns:
