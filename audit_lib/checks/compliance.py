@@ -477,11 +477,14 @@ def cp15(t: Context, max_wards: int = 3):
                    "with no *.")
 def cp16(t: Context):
     d = t.disclosures[["item_code", "period", "person_id", "name", "published_date"]]
-    pid = d["person_id"].astype("str")
-    visible = pid.str.len() - pid.str.count(r"\*")
-    name = d["name"].astype("str").fillna("")
-    bad_id = (visible > 10).fillna(False).to_numpy(bool)
-    bad_name = ((name.str.len() >= 2) & ~name.str.contains("*", regex=False)).fillna(False).to_numpy(bool)
+    # Characters counted by Arrow over whole columns (pandas' str.count runs a pattern per cell: 0.2 s at a
+    # million lines); a missing number is not judged, a missing name is no name.
+    pid, name = as_text(d["person_id"], large=True), as_text(d["name"], large=True)
+    visible = pc.subtract(pc.utf8_length(pid), pc.count_substring(pid, "*"))
+    bad_id = pc.fill_null(pc.greater(visible, 10), False).to_numpy(zero_copy_only=False)
+    bad_name = pc.fill_null(pc.and_(pc.greater_equal(pc.utf8_length(name), 2),
+                                    pc.invert(pc.match_substring(name, "*"))), False).to_numpy(zero_copy_only=False)
+    bad_id, bad_name = np.asarray(bad_id, dtype=bool), np.asarray(bad_name, dtype=bool)
     out = d[bad_id | bad_name].copy()
     out["problem"] = np.where(bad_id[bad_id | bad_name], "identity number not masked", "name not masked")
     out["key"] = out["item_code"] + "|" + out["period"] + "|" + out["person_id"]
