@@ -405,3 +405,27 @@ def test_optional_columns_absent_and_empty_registries(tmp_path):
     for cid in ("EL05", "EL06", "EL02", "EL03", "CP04", "ST01", "ST02", "ST03", "RC05"):
         o = outcome(tmp_path / cid, t, cid)
         assert o.status in ("clear", "skipped") and o.keys == [], (cid, o.status, o.reason)
+
+
+def test_lookup_takes_the_first_of_repeated_keys_and_the_default_where_none():
+    """context.lookup is s.map(dict(zip(keys, values))) with the first of repeated keys winning: checked
+    against that, for text keys with repeats, missing ids, a missing key, and keys that are not text."""
+    import numpy as np
+    import pandas as pd
+
+    from audit_lib.checks.context import lookup
+
+    keys = pd.Series(["b", "a", "b", "c", None, "a"], dtype="str")
+    values = pd.Series([1, 2, 3, 4, 5, 6], index=[10, 11, 12, 13, 14, 15])
+    ids = pd.Series(["a", "b", "c", "d", None, "a"], dtype="str", index=[7, 6, 5, 4, 3, 2])
+    got = lookup(ids, keys, values, default=-1)
+    first = {}
+    for k, v in zip(keys, values):
+        first.setdefault(None if pd.isna(k) else k, v)
+    assert got.index.tolist() == ids.index.tolist()
+    assert got.tolist() == [first.get(None if pd.isna(i) else i, -1) for i in ids] == [2, 1, 4, -1, 5, 2]
+    # keys that are not text are matched as their text; nothing to look in: the default everywhere
+    got = lookup(pd.Series(["1", "3"], dtype="str"), pd.Index([1, 2, 1]).to_series(), ["x", "y", "z"])
+    assert got.iloc[0] == "x" and pd.isna(got.iloc[1])
+    assert lookup(ids, pd.Series([], dtype="str"), pd.Series([], dtype=object), default="?").tolist() == ["?"] * 6
+    assert np.array_equal(lookup(ids, keys, values).isna().to_numpy(), [False, False, False, True, False, False])
