@@ -429,3 +429,24 @@ def test_lookup_takes_the_first_of_repeated_keys_and_the_default_where_none():
     assert got.iloc[0] == "x" and pd.isna(got.iloc[1])
     assert lookup(ids, pd.Series([], dtype="str"), pd.Series([], dtype=object), default="?").tolist() == ["?"] * 6
     assert np.array_equal(lookup(ids, keys, values).isna().to_numpy(), [False, False, False, True, False, False])
+
+
+def test_household_of_few_people_and_of_many_is_the_registrys_else_the_approvals():
+    """Context.household: the registry's household where it has the person, else the approval's; asked about a
+    few people (looked up among their own rows) or about many (in the whole registry), the same answer."""
+    import pandas as pd
+
+    from audit_lib.checks.context import Context
+
+    n = 40
+    reg = pd.DataFrame({"person_id": pd.Series([f"P{i}" for i in range(n)], dtype="str"),
+                        "household_id": pd.Series([f"H{i // 3}" for i in range(n)], dtype="str")})
+    ben = pd.DataFrame({"person_id": pd.Series(["P1", "Q1", "Q2", None], dtype="str"),
+                        "household_id": pd.Series(["X9", "H100", None, "H101"], dtype="str")})
+    ctx = Context({"households": reg, "beneficiaries": ben})
+    truth = {**{f"Q1": "H100"}, **{f"P{i}": f"H{i // 3}" for i in range(n)}}      # P1: the registry's H0
+    for ids in (["P1", "Q1", "Q2", None, "Z"], [f"P{i}" for i in range(n)] + ["Q1", "Q2", "Z"]):
+        s = pd.Series(ids, dtype="str", index=range(100, 100 + len(ids)))
+        got = ctx.household(s)
+        assert got.index.tolist() == s.index.tolist()
+        assert [None if pd.isna(v) else v for v in got] == [truth.get(i) for i in ids], ids
