@@ -432,3 +432,25 @@ def test_credit_days_are_each_line_s_first_successful_credit_made_before_the_cre
     run_checks(ctx, select=["RC08", "CP14"])
     assert ran == ["RC08", "CP14"] and made == [True]          # made once, while the credits were still held
     assert "credits" not in ctx.__dict__ and "credit_days" not in ctx.__dict__
+
+
+def test_query_results_come_as_duckdb_would_give_them():
+    """context.frame_of (DuckDB's results through Arrow) gives what DuckDB's own .df() gives, dtype for dtype:
+    whole numbers and yes/no with and without missing values, text (some, all or no rows missing), dates,
+    timestamps in two units, and a type it does not take through Arrow (a decimal)."""
+    import duckdb
+
+    from audit_lib.checks.context import frame_of
+
+    con = duckdb.connect()
+    con.execute("""create table t as select * from (values
+        (1::bigint, 'a', DATE '2023-01-02', TIMESTAMP '2023-01-02 03:04:05', true, 1.5::double, 3::integer,
+         TIMESTAMP_NS '2023-01-01 00:00:00.000000001', 7::utinyint, 1.25::decimal(10, 2)),
+        (null, null, null, null, null, null, null, null, null, null)) v(i, s, d, ts, b, f, i32, tns, u8, dec)""")
+    for where in ("true", "i is not null", "i is null", "false"):
+        rel = con.sql(f"select * from t where {where}")
+        pd.testing.assert_frame_equal(frame_of(rel), rel.df(), check_exact=True)
+    mixed = con.sql("select s from t union all select 'b'")
+    got = frame_of(mixed)
+    assert str(got["s"].dtype) == "str" and got["s"].isna().sum() == 1
+    pd.testing.assert_frame_equal(got, mixed.df())

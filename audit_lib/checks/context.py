@@ -439,10 +439,54 @@ class Context:
             if huge:
                 cols = ", ".join(f'"{c}"::BIGINT as "{c}"' for c in huge)
                 rel = rel.select(f"* replace ({cols})")
-            return rel.df()
+            return frame_of(rel)
         finally:
             for name in frames:
                 con.unregister(name)
+
+
+# DuckDB's types that ``frame_of`` takes through Arrow; a result with any other goes through ``.df()``.
+_VIA_ARROW = {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "BOOLEAN",
+              "DOUBLE", "FLOAT", "VARCHAR", "DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"}
+
+
+def frame_of(rel) -> pd.DataFrame:
+    """A DuckDB result as the DataFrame ``rel.df()`` gives (the same dtypes, column for column), by way of Arrow.
+    ``.df()`` makes a Python string of every text cell and pandas makes Arrow text of them again: 0.19 s for the
+    216,000 disclosure rows at a million lines, against 0.03 s through Arrow. What ``.df()`` gives: whole numbers
+    and yes/no as numpy's where the column has no missing value, else pandas' nullable ones; text as ``str``,
+    but as Python objects where every value is missing (or there are no rows); a date as datetime64[us]; a
+    timestamp in its own unit. Results with other types, or with repeated column names, go through ``.df()``."""
+    names = list(rel.columns)
+    if len(set(names)) < len(names) or any(str(t) not in _VIA_ARROW for t in rel.types):
+        return rel.df()
+    tbl = rel.to_arrow_table()
+    cols = {}
+    for name, col in zip(names, tbl.columns):
+        t = col.type
+        n = len(col)
+        if pa.types.is_integer(t) or pa.types.is_boolean(t):
+            values = pc.fill_null(col, False if pa.types.is_boolean(t) else 0).to_numpy(zero_copy_only=False)
+            if col.null_count:
+                mask = np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+                cols[name] = (pd.arrays.BooleanArray if pa.types.is_boolean(t) else pd.arrays.IntegerArray)(
+                    np.asarray(values), mask)
+            else:
+                cols[name] = np.asarray(values)
+        elif pa.types.is_floating(t):
+            cols[name] = np.asarray(col.to_numpy(zero_copy_only=False))
+        elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+            if col.null_count == n:
+                cols[name] = np.full(n, None, dtype=object)
+            else:
+                cols[name] = (col.cast(pa.large_string()) if pa.types.is_string_view(t) else col).to_pandas().array
+        elif pa.types.is_date(t):
+            cols[name] = np.asarray(col.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False))
+        elif pa.types.is_timestamp(t) and t.tz is None:
+            cols[name] = np.asarray(col.to_numpy(zero_copy_only=False))
+        else:                                   # not among the types above after all: as DuckDB gives it
+            return rel.df()
+    return pd.DataFrame(cols, columns=names)
 
 
 def _fresh(value):
