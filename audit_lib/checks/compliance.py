@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..package.arrowtext import as_text
@@ -257,7 +258,10 @@ def cp12(t: Context):
         distinct = list(pool.map(lambda s: pc.unique(as_text(s, large=True)).drop_null(), [s for _, s in seen]))
     ids = pd.concat([pd.DataFrame({"person_id": u.to_pandas(), "table": name})
                      for (name, _), u in zip(seen, distinct)], ignore_index=True)
-    uniq = pd.Series(ids["person_id"].unique())
+    # the numbers of all columns, each once, in order of first appearance: by Arrow's hash too (pandas' unique
+    # took 0.66 s at ten million lines)
+    every = pa.chunked_array([u.cast(pa.large_string()) for u in distinct], type=pa.large_string())
+    uniq = pd.Series(pc.unique(every).to_pandas(), dtype=ids["person_id"].dtype)
     v = validate(uniq, latest_birth=f"{t.year}-12-31")
     bad = pd.DataFrame({"person_id": uniq[~v["valid"].to_numpy()].to_numpy(),
                         "reason": v.loc[~v["valid"], "reason"].to_numpy()})
