@@ -433,8 +433,9 @@ def test_text_columns_come_out_of_reading_in_one_piece():
     from audit_lib.package.schema import TABLE_BY_NAME
 
     chunks = pa.chunked_array([["P1", None], ["P3"], [" P4 ", "P5"]], type=pa.string())
-    s = pd.Series(pd.arrays.ArrowStringArray(chunks.cast(pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)),
-                  index=[5, 6, 7, 8, 9], name="person_id")
+    text = pd.StringDtype("pyarrow", na_value=np.nan)                   # the "str" dtype the loader gives
+    s = pd.Series(pd.arrays.ArrowStringArray(chunks.cast(pa.large_string()), dtype=text), index=[5, 6, 7, 8, 9],
+                  name="person_id")
     got = one_piece(s)
     assert got.array.__arrow_array__().num_chunks == 1
     pd.testing.assert_series_equal(got, s)
