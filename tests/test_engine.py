@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -454,3 +455,35 @@ def test_query_results_come_as_duckdb_would_give_them():
     got = frame_of(mixed)
     assert str(got["s"].dtype) == "str" and got["s"].isna().sum() == 1
     pd.testing.assert_frame_equal(got, mixed.df())
+
+
+def test_credits_are_the_bank_returns_grouped_by_payment_whether_one_row_or_several():
+    """The credits table (RC01, RC02, RC08 and credit_days read it) takes a payment's one return row as it is and
+    groups only payments with several rows: the table equals the plain grouping of every row by payment, column
+    for column and type for type, over single and repeated rows, failed and successful, negative, zero and
+    missing amounts, missing accounts and dates, and rows that name no payment."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    ids = [None if rng.random() < 0.01 else f"P{rng.integers(0, 2200)}" for _ in range(n)]
+    br = pd.DataFrame({
+        "payment_id": pd.array(ids, dtype="str"),
+        "account_no": pd.array([None if rng.random() < 0.05 else f"A{rng.integers(0, 50)}" for _ in range(n)],
+                               dtype="str"),
+        "credited_amount": pd.array([None if rng.random() < 0.05 else int(v)
+                                     for v in rng.integers(-300, 5000, n)], dtype="Int64"),
+        "credit_date": (pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D"))
+        .where(rng.random(n) > 0.05),
+        "status": pd.array(rng.choice(["success", "failed", "pending"], n, p=[0.8, 0.15, 0.05]), dtype="str")})
+    ctx = Context({"bank_returns": br})
+    got = ctx.sql(f"select * from {ctx.credits} order by payment_id nulls last")
+    want = ctx.sql("""select payment_id, sum(credited_amount) filter (where status = 'success') as credited,
+                             min(account_no) filter (where status = 'success') as bank_account, count(*) as rows,
+                             min(account_no) as any_account, min(credit_date) as credit_date,
+                             sum(credited_amount) filter (where status = 'success' and credited_amount > 0)
+                                 as credited_pos,
+                             min(credit_date) filter (where status = 'success') as success_date
+                      from br group by payment_id order by payment_id nulls last""", br=br)
+    assert (got["rows"] > 1).sum() > 300 and (got["rows"] == 1).sum() > 300 and got["payment_id"].isna().sum() == 1
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    kinds = ctx.sql(f"select column_name, column_type from (describe {ctx.credits})")
+    assert dict(zip(kinds["column_name"], kinds["column_type"]))["credited"] == "HUGEINT"
