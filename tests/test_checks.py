@@ -28,6 +28,68 @@ def test_rc01_balanced_item_is_clear_and_unbalanced_or_idle_is_flagged(tmp_path)
     assert run(tmp_path / "d", t, "RC01", idle_days=120) == []       # the horizon is after the last pay date
 
 
+def _idle_by_loop(ff, last, idle_days):
+    """RC01's idle money the plain way, item by item and date by date (as RC01 found it before): for each
+    allocation date, allocated up to it against the net disbursed up to its horizon; each item's worst."""
+    import pandas as pd
+
+    idle = []
+    net = ff[ff["flow_type"].isin(["disbursed", "returned"])].copy()
+    net["signed"] = net["amount"].where(net["flow_type"] == "disbursed", -net["amount"])
+    for it, a in ff[ff["flow_type"] == "allocated"].groupby("item_code", sort=True):
+        cum_alloc = a.groupby("date")["amount"].sum().cumsum()
+        cum_net = net[net["item_code"] == it].groupby("date")["signed"].sum().cumsum()
+        for d, to_d in cum_alloc.items():
+            if d + pd.Timedelta(days=idle_days) > last:
+                continue
+            before = cum_net[cum_net.index <= d + pd.Timedelta(days=idle_days)]
+            spent = int(before.iloc[-1]) if len(before) else 0
+            if to_d > spent:
+                idle.append({"item_code": it, "allocation_date": d, "idle": int(to_d - spent)})
+    if not idle:
+        return {}
+    worst = pd.DataFrame(idle).sort_values("idle", ascending=False).drop_duplicates("item_code")
+    return {r.item_code: (r.allocation_date, r.idle) for r in worst.itertuples()}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rc01_idle_money_is_each_item_s_worst_allocation_date_as_the_plain_loop_finds_it(seed):
+    """Idle money over random fund flows (several items, several flows a day, returns, missing dates and items,
+    equal idle amounts on different dates) is what the item-by-item loop finds: the same items, each with the
+    same allocation date and idle amount."""
+    import numpy as np
+    import pandas as pd
+
+    from audit_lib.checks import Context
+    from audit_lib.checks.engine import run_checks
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    ff = pd.DataFrame({
+        "item_code": pd.array([None if rng.random() < 0.02 else f"I{rng.integers(0, 7)}" for _ in range(n)],
+                              dtype="str"),
+        "flow_type": pd.array(rng.choice(["allocated", "disbursed", "returned"], n, p=[0.3, 0.6, 0.1]), dtype="str"),
+        "amount": pd.array(rng.integers(1, 40, n) * 100, dtype="Int64"),
+        "date": (pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D"))
+        .where(rng.random(n) > 0.03)})
+    last = pd.Timestamp("2023-09-30")
+    pay = pd.DataFrame({"payment_id": pd.array(["P1"], dtype="str"), "item_code": pd.array(["I0"], dtype="str"),
+                        "pay_date": [last]})
+    br = pd.DataFrame({"payment_id": pd.array(["P1"], dtype="str"), "account_no": pd.array(["A"], dtype="str"),
+                       "credited_amount": pd.array([100], dtype="Int64"), "credit_date": [last],
+                       "status": pd.array(["success"], dtype="str")})
+    for days in (0, 30, 90):
+        out = run_checks(Context({"fund_flows": ff, "payments": pay, "bank_returns": br}), {"RC01": {"idle_days": days}},
+                         select=["RC01"])[0]
+        assert out.status in ("flagged", "clear"), out.reason
+        r = out.records
+        got = {} if "idle_since" not in r else {
+            x.item_code: (x.idle_since, x.idle_amount) for x in r[r["idle_since"].notna()].itertuples()}
+        want = _idle_by_loop(ff, last, days)
+        assert got == want
+        assert days == 90 or want                  # the random flows leave money idle at the shorter horizons
+
+
 def test_rc02_bank_return_mismatches(tmp_path):
     t = base()
     t["payments"].append(payment(HEAD, "2023-04"))

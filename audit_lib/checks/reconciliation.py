@@ -30,25 +30,25 @@ def rc01(t: Context, idle_days: int = 90):
     rows["problem"] = "disbursed ≠ credited + returned"
     rows["amount_fen"] = rows["difference"].abs()
     # Idle money: everything allocated up to d against everything disbursed net of returns up to d + idle_days.
+    # Per item, in date order: the money allocated up to each allocation date, and the last net total disbursed
+    # on or before its horizon (none: 0), found for all items at once (an as-of join by item).
     last = t.last_pay_date
-    idle = []
-    net = ff[ff["flow_type"].isin(["disbursed", "returned"])].copy()
-    net["signed"] = np.where(net["flow_type"] == "disbursed", net["amount"], -net["amount"])
+    net = ff[ff["flow_type"].isin(["disbursed", "returned"])]
+    net = net.assign(signed=np.where(net["flow_type"] == "disbursed", net["amount"], -net["amount"]))
     alloc = ff[ff["flow_type"] == "allocated"]
-    for item, a in alloc.groupby("item_code", sort=True):
-        a = a.sort_values("date")
-        n = net[net["item_code"] == item].sort_values("date")
-        cum_alloc = a.groupby("date")["amount"].sum().cumsum()
-        cum_net = n.groupby("date")["signed"].sum().cumsum()
-        for d, alloc_to_d in cum_alloc.items():
-            horizon = d + pd.Timedelta(days=int(idle_days))
-            if pd.isna(last) or horizon > last:
-                continue
-            spent = int(cum_net[cum_net.index <= horizon].iloc[-1]) if (cum_net.index <= horizon).any() else 0
-            if alloc_to_d > spent:
-                idle.append({"item_code": item, "allocation_date": d, "allocated_to_date": int(alloc_to_d),
-                             "net_disbursed_by_horizon": spent, "idle": int(alloc_to_d - spent)})
-    idle = pd.DataFrame(idle)
+    cum_alloc = _running_total(alloc, "amount", "allocated_to_date")
+    cum_net = _running_total(net, "signed", "net_disbursed_by_horizon").rename(columns={"allocation_date": "horizon"})
+    due = cum_alloc.assign(horizon=cum_alloc["allocation_date"] + pd.Timedelta(days=int(idle_days)))
+    due = due[due["horizon"] <= last] if not pd.isna(last) else due.iloc[:0]
+    due = pd.merge_asof(due.reset_index().sort_values(["horizon", "index"], kind="stable"),
+                        cum_net.sort_values("horizon", kind="stable"), on="horizon", by="item_code",
+                        direction="backward").sort_values("index", kind="stable")
+    spent = due["net_disbursed_by_horizon"].fillna(0).astype("int64").to_numpy()
+    idle = pd.DataFrame({"item_code": due["item_code"].to_numpy(), "allocation_date": due["allocation_date"].to_numpy(),
+                         "allocated_to_date": due["allocated_to_date"].astype("int64").to_numpy(),
+                         "net_disbursed_by_horizon": spent})
+    idle["idle"] = idle["allocated_to_date"] - idle["net_disbursed_by_horizon"]
+    idle = idle[idle["idle"] > 0].reset_index(drop=True)
     if len(idle):
         worst = idle.sort_values("idle", ascending=False).drop_duplicates("item_code").set_index("item_code")
         for item, r in worst.iterrows():
@@ -63,6 +63,14 @@ def rc01(t: Context, idle_days: int = 90):
     rows["amount_fen"] = rows["amount_fen"].astype("int64")
     return Result(rows, metrics={"items_with_credits_but_no_flows":
                                  sorted(set(credited.index.dropna()) - set(by.index))})
+
+
+def _running_total(flows: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
+    """(item_code, allocation_date, ``name``): each item's flows summed per date, then added up in date order."""
+    per_day = flows.groupby(["item_code", "date"], sort=True)[column].sum()
+    total = per_day.groupby(level=0, sort=False).cumsum()
+    return pd.DataFrame({"item_code": per_day.index.get_level_values(0).to_numpy(),
+                         "allocation_date": per_day.index.get_level_values(1).to_numpy(), name: total.to_numpy()})
 
 
 @check("RC02", "平台发放与银行回盘不符", "reconciliation", "high", needs=("payments", "bank_returns"),
