@@ -90,6 +90,40 @@ def test_rc01_idle_money_is_each_item_s_worst_allocation_date_as_the_plain_loop_
         assert days == 90 or want                  # the random flows leave money idle at the shorter horizons
 
 
+@pytest.mark.parametrize("flows", [
+    [("I1", "allocated", 500, "2023-01-01"), ("I2", "allocated", 100, "2023-02-01")],          # nothing disbursed
+    [("I1", "disbursed", 500, "2023-01-01")],                                                 # nothing allocated
+    [],                                                                                       # no flows at all
+    [("I1", "allocated", 500, "2023-01-01"), ("I1", "disbursed", None, "2023-01-05"),
+     ("I1", "returned", 20, "2023-01-06")]])                                                  # an amount missing
+def test_rc01_idle_money_where_a_kind_of_flow_is_missing_is_what_the_plain_loop_finds(flows):
+    import pandas as pd
+
+    from audit_lib.checks import Context
+    from audit_lib.checks.engine import run_checks
+
+    last = pd.Timestamp("2023-09-30")
+    ff = pd.DataFrame({"item_code": pd.array([f[0] for f in flows], dtype="str"),
+                       "flow_type": pd.array([f[1] for f in flows], dtype="str"),
+                       "amount": pd.array([f[2] for f in flows], dtype="Int64"),
+                       "date": pd.to_datetime([f[3] for f in flows])})
+    pay = pd.DataFrame({"payment_id": pd.array(["P1"], dtype="str"), "item_code": pd.array(["I1"], dtype="str"),
+                        "pay_date": [last]})
+    br = pd.DataFrame({"payment_id": pd.array(["P1"], dtype="str"), "account_no": pd.array(["A"], dtype="str"),
+                       "credited_amount": pd.array([100], dtype="Int64"), "credit_date": [last],
+                       "status": pd.array(["success"], dtype="str")})
+    out = run_checks(Context({"fund_flows": ff, "payments": pay, "bank_returns": br}), select=["RC01"])[0]
+    assert out.status in ("flagged", "clear"), out.reason
+    r = out.records
+    got = {} if "idle_since" not in r else {
+        x.item_code: (x.idle_since, x.idle_amount) for x in r[r["idle_since"].notna()].itertuples()}
+    assert got == _idle_by_loop(ff, last, 90)
+    no_date = pay.assign(pay_date=pd.Series([pd.NaT], dtype=pay["pay_date"].dtype))   # nothing judged idle
+    out = run_checks(Context({"fund_flows": ff, "payments": no_date, "bank_returns": br}), select=["RC01"])[0]
+    assert out.status in ("flagged", "clear") and ("idle_since" not in out.records
+                                                   or out.records["idle_since"].isna().all())
+
+
 def test_rc02_bank_return_mismatches(tmp_path):
     t = base()
     t["payments"].append(payment(HEAD, "2023-04"))

@@ -36,17 +36,21 @@ def rc01(t: Context, idle_days: int = 90):
     net = ff[ff["flow_type"].isin(["disbursed", "returned"])]
     net = net.assign(signed=np.where(net["flow_type"] == "disbursed", net["amount"], -net["amount"]))
     alloc = ff[ff["flow_type"] == "allocated"]
-    cum_alloc = _running_total(alloc, "amount", "allocated_to_date")
-    cum_net = _running_total(net, "signed", "net_disbursed_by_horizon").rename(columns={"allocation_date": "horizon"})
+    cum_alloc = _running_total(alloc, "amount", "allocation_date", "allocated_to_date")
+    cum_net = _running_total(net, "signed", "horizon", "net_disbursed_by_horizon")
     due = cum_alloc.assign(horizon=cum_alloc["allocation_date"] + pd.Timedelta(days=int(idle_days)))
+    cum_net = cum_net.astype({"horizon": due["horizon"].dtype})      # a date plus whole days: as fine or finer
     due = due[due["horizon"] <= last] if not pd.isna(last) else due.iloc[:0]
-    due = pd.merge_asof(due.reset_index().sort_values(["horizon", "index"], kind="stable"),
-                        cum_net.sort_values("horizon", kind="stable"), on="horizon", by="item_code",
-                        direction="backward").sort_values("index", kind="stable")
-    spent = due["net_disbursed_by_horizon"].fillna(0).astype("int64").to_numpy()
-    idle = pd.DataFrame({"item_code": due["item_code"].to_numpy(), "allocation_date": due["allocation_date"].to_numpy(),
-                         "allocated_to_date": due["allocated_to_date"].astype("int64").to_numpy(),
-                         "net_disbursed_by_horizon": spent})
+    if len(due) and len(cum_net):       # (pandas' as-of join fails on text keys where either side has none)
+        due = pd.merge_asof(due.reset_index().sort_values(["horizon", "index"], kind="stable"),
+                            cum_net.sort_values("horizon", kind="stable"), on="horizon", by="item_code",
+                            direction="backward").sort_values("index", kind="stable")
+    else:
+        due = due.assign(net_disbursed_by_horizon=0)
+    idle = pd.DataFrame({
+        "item_code": due["item_code"].to_numpy(), "allocation_date": due["allocation_date"].to_numpy(),
+        "allocated_to_date": due["allocated_to_date"].astype("int64").to_numpy(),
+        "net_disbursed_by_horizon": due["net_disbursed_by_horizon"].fillna(0).astype("int64").to_numpy()})
     idle["idle"] = idle["allocated_to_date"] - idle["net_disbursed_by_horizon"]
     idle = idle[idle["idle"] > 0].reset_index(drop=True)
     if len(idle):
@@ -65,12 +69,14 @@ def rc01(t: Context, idle_days: int = 90):
                                  sorted(set(credited.index.dropna()) - set(by.index))})
 
 
-def _running_total(flows: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
-    """(item_code, allocation_date, ``name``): each item's flows summed per date, then added up in date order."""
+def _running_total(flows: pd.DataFrame, column: str, date: str, name: str) -> pd.DataFrame:
+    """(item_code, ``date``, ``name``): each item's flows summed per date, then added up in date order."""
     per_day = flows.groupby(["item_code", "date"], sort=True)[column].sum()
     total = per_day.groupby(level=0, sort=False).cumsum()
-    return pd.DataFrame({"item_code": per_day.index.get_level_values(0).to_numpy(),
-                         "allocation_date": per_day.index.get_level_values(1).to_numpy(), name: total.to_numpy()})
+    # in the flows' own dtypes, even where there are none (the as-of join wants the same on both sides)
+    return pd.DataFrame({"item_code": pd.Series(per_day.index.get_level_values(0), dtype=flows["item_code"].dtype),
+                         date: pd.Series(per_day.index.get_level_values(1), dtype=flows["date"].dtype),
+                         name: total.to_numpy()})
 
 
 @check("RC02", "平台发放与银行回盘不符", "reconciliation", "high", needs=("payments", "bank_returns"),
