@@ -52,6 +52,28 @@ def _idle_by_loop(ff, last, idle_days):
     return {r.item_code: (r.allocation_date, r.idle) for r in worst.itertuples()}
 
 
+def _idle_found(ff, days=90, pay_date="2023-09-30"):
+    """RC01 run on these fund flows (one payment, on pay_date, the bank's credit of it): the idle money it
+    reports, item -> (allocation date, idle amount)."""
+    import pandas as pd
+
+    from audit_lib.checks import Context
+    from audit_lib.checks.engine import run_checks
+
+    when = pd.Series([pd.Timestamp(pay_date) if pay_date else pd.NaT], dtype="datetime64[ns]")
+    pay = pd.DataFrame({"payment_id": pd.array(["P1"], dtype="str"), "item_code": pd.array(["I1"], dtype="str"),
+                        "pay_date": when})
+    br = pd.DataFrame({"payment_id": pd.array(["P1"], dtype="str"), "account_no": pd.array(["A"], dtype="str"),
+                       "credited_amount": pd.array([100], dtype="Int64"), "credit_date": when,
+                       "status": pd.array(["success"], dtype="str")})
+    out = run_checks(Context({"fund_flows": ff, "payments": pay, "bank_returns": br}), {"RC01": {"idle_days": days}},
+                     select=["RC01"])[0]
+    assert out.status in ("flagged", "clear"), out.reason
+    r = out.records
+    return {} if "idle_since" not in r else {
+        x.item_code: (x.idle_since, x.idle_amount) for x in r[r["idle_since"].notna()].itertuples()}
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_rc01_idle_money_is_each_item_s_worst_allocation_date_as_the_plain_loop_finds_it(seed):
     """Idle money over random fund flows (several items, several flows a day, returns, missing dates and items,
@@ -59,9 +81,6 @@ def test_rc01_idle_money_is_each_item_s_worst_allocation_date_as_the_plain_loop_
     same allocation date and idle amount."""
     import numpy as np
     import pandas as pd
-
-    from audit_lib.checks import Context
-    from audit_lib.checks.engine import run_checks
 
     rng = np.random.default_rng(seed)
     n = 400
@@ -72,21 +91,9 @@ def test_rc01_idle_money_is_each_item_s_worst_allocation_date_as_the_plain_loop_
         "amount": pd.array(rng.integers(1, 40, n) * 100, dtype="Int64"),
         "date": (pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D"))
         .where(rng.random(n) > 0.03)})
-    last = pd.Timestamp("2023-09-30")
-    pay = pd.DataFrame({"payment_id": pd.array(["P1"], dtype="str"), "item_code": pd.array(["I0"], dtype="str"),
-                        "pay_date": [last]})
-    br = pd.DataFrame({"payment_id": pd.array(["P1"], dtype="str"), "account_no": pd.array(["A"], dtype="str"),
-                       "credited_amount": pd.array([100], dtype="Int64"), "credit_date": [last],
-                       "status": pd.array(["success"], dtype="str")})
     for days in (0, 30, 90):
-        out = run_checks(Context({"fund_flows": ff, "payments": pay, "bank_returns": br}), {"RC01": {"idle_days": days}},
-                         select=["RC01"])[0]
-        assert out.status in ("flagged", "clear"), out.reason
-        r = out.records
-        got = {} if "idle_since" not in r else {
-            x.item_code: (x.idle_since, x.idle_amount) for x in r[r["idle_since"].notna()].itertuples()}
-        want = _idle_by_loop(ff, last, days)
-        assert got == want
+        want = _idle_by_loop(ff, pd.Timestamp("2023-09-30"), days)
+        assert _idle_found(ff, days) == want
         assert days == 90 or want                  # the random flows leave money idle at the shorter horizons
 
 
@@ -99,29 +106,12 @@ def test_rc01_idle_money_is_each_item_s_worst_allocation_date_as_the_plain_loop_
 def test_rc01_idle_money_where_a_kind_of_flow_is_missing_is_what_the_plain_loop_finds(flows):
     import pandas as pd
 
-    from audit_lib.checks import Context
-    from audit_lib.checks.engine import run_checks
-
-    last = pd.Timestamp("2023-09-30")
     ff = pd.DataFrame({"item_code": pd.array([f[0] for f in flows], dtype="str"),
                        "flow_type": pd.array([f[1] for f in flows], dtype="str"),
                        "amount": pd.array([f[2] for f in flows], dtype="Int64"),
                        "date": pd.to_datetime([f[3] for f in flows])})
-    pay = pd.DataFrame({"payment_id": pd.array(["P1"], dtype="str"), "item_code": pd.array(["I1"], dtype="str"),
-                        "pay_date": [last]})
-    br = pd.DataFrame({"payment_id": pd.array(["P1"], dtype="str"), "account_no": pd.array(["A"], dtype="str"),
-                       "credited_amount": pd.array([100], dtype="Int64"), "credit_date": [last],
-                       "status": pd.array(["success"], dtype="str")})
-    out = run_checks(Context({"fund_flows": ff, "payments": pay, "bank_returns": br}), select=["RC01"])[0]
-    assert out.status in ("flagged", "clear"), out.reason
-    r = out.records
-    got = {} if "idle_since" not in r else {
-        x.item_code: (x.idle_since, x.idle_amount) for x in r[r["idle_since"].notna()].itertuples()}
-    assert got == _idle_by_loop(ff, last, 90)
-    no_date = pay.assign(pay_date=pd.Series([pd.NaT], dtype=pay["pay_date"].dtype))   # nothing judged idle
-    out = run_checks(Context({"fund_flows": ff, "payments": no_date, "bank_returns": br}), select=["RC01"])[0]
-    assert out.status in ("flagged", "clear") and ("idle_since" not in out.records
-                                                   or out.records["idle_since"].isna().all())
+    assert _idle_found(ff) == _idle_by_loop(ff, pd.Timestamp("2023-09-30"), 90)
+    assert _idle_found(ff, pay_date=None) == {}                  # no pay date in the data: nothing judged idle
 
 
 def test_rc02_bank_return_mismatches(tmp_path):

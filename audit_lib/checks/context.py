@@ -36,9 +36,7 @@ def lookup(s: pd.Series, keys, values, default=None) -> pd.Series:
     values = pd.Series(values).reset_index(drop=True)
     if len(values) == 0:
         return pd.Series([default] * len(s), index=s.index, dtype=object)
-    kk = as_text(keys, large=True)
-    kk = kk.combine_chunks() if isinstance(kk, pa.ChunkedArray) else kk
-    idx = positions(pc.index_in(as_text(s, large=True), value_set=kk))
+    idx = positions(pc.index_in(as_text(s, large=True), value_set=as_text(keys, large=True).combine_chunks()))
     hit = idx >= 0
     taken = values.take(np.where(hit, idx, 0)).reset_index(drop=True)
     taken.index = s.index
